@@ -1,0 +1,54 @@
+"""Settings, read once from the environment (and a `.env` file) — see shared/interfaces.md."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: The checkout (or installed tree) root: catalog_data/ and locales/ live beside bot/.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///kefu.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    telegram_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    staff_chat_id: int | None = None
+    staff_user_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
+    webhook_listen: str = "127.0.0.1:8080"
+    webhook_secret: str | None = None
+    webhook_url: str | None = None
+    #: The shop's own time zone: dates in replies are shown in it.
+    shop_timezone: str = "Asia/Shanghai"
+    data_dir: Path = PROJECT_ROOT / "catalog_data"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+
+    @field_validator("staff_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # "1, 2,3" in the environment; pydantic-settings would otherwise expect JSON.
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator(
+        "redis_url", "telegram_token", "webhook_secret", "webhook_url", "staff_chat_id", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,265 @@
+"""The shop database: typed SQLAlchemy 2 models. Alembic (bot/storage/migrations) owns the schema."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.storage.types import Money, UTCDateTime, utcnow
+
+# Stable constraint names, so migrations can alter them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {int: Integer, datetime: UTCDateTime, Decimal: Money}
+
+
+class OrderStatus(enum.StrEnum):
+    CREATED = "created"
+    PAID = "paid"
+    PACKING = "packing"
+    SHIPPED = "shipped"
+    CUSTOMS = "customs"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+ORDER_STATUSES: tuple[str, ...] = tuple(s.value for s in OrderStatus)
+_STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in ORDER_STATUSES) + ")"
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_ru: Mapped[str] = mapped_column(String(255))
+    name_zh: Mapped[str] = mapped_column(String(255))
+    # The contact from the suppliers file; the accounts that may act for it are in supplier_accounts.
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    accounts: Mapped[list[SupplierAccount]] = relationship(back_populates="supplier")
+
+
+class SupplierAccount(Base):
+    """A Telegram account linked to a supplier (by the suppliers file or an invite deep link)."""
+
+    __tablename__ = "supplier_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    linked_via: Mapped[str] = mapped_column(String(16), default="import")  # import | invite | staff
+
+    supplier: Mapped[Supplier] = relationship(back_populates="accounts")
+
+
+class SupplierInvite(Base):
+    """A one-time deep-link token (`kefu supplier invite CODE`)."""
+
+    __tablename__ = "supplier_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (CheckConstraint("stock >= 0", name="stock_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name_ru: Mapped[str] = mapped_column(String(255))
+    name_zh: Mapped[str] = mapped_column(String(255))
+    aliases_ru: Mapped[str] = mapped_column(Text, default="")  # "|"-separated, as in the catalog file
+    aliases_zh: Mapped[str] = mapped_column(Text, default="")
+    brand: Mapped[str] = mapped_column(String(128), default="")
+    category_ru: Mapped[str] = mapped_column(String(128), default="", index=True)
+    category_zh: Mapped[str] = mapped_column(String(128), default="")
+    price_cny: Mapped[Decimal]
+    stock: Mapped[int] = mapped_column(default=0)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    description_ru: Mapped[str] = mapped_column(Text, default="")
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    supplier: Mapped[Supplier] = relationship()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    #: Normalised (+86138...) and only ever set from a contact the user shared about itself.
+    verified_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone_verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (CheckConstraint(_STATUS_CHECK, name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(64), unique=True)  # canonical, as the shop wrote it
+    #: order_no without case, width, spaces and dashes: what every lookup compares.
+    order_key: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_telegram_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    customer_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    tracking_no: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    history: Mapped[list[OrderStatusEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderStatusEvent.id"
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "product_id", name="uq_order_lines_order_product"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    #: Who fulfils this line, fixed when ordered (a product may change supplier later).
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    quantity: Mapped[int]
+    unit_price_cny: Mapped[Decimal]
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class OrderStatusEvent(Base):
+    """The status history: who changed what, when."""
+
+    __tablename__ = "order_status_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(16))  # import | supplier | staff | system
+    actor_id: Mapped[str | None] = mapped_column(String(64))  # supplier code, Telegram id, file name
+    tracking_no: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[Order] = relationship(back_populates="history")
+
+
+class Conversation(Base):
+    """One per Telegram user (its private chat): language, context and whether people hold it."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    #: Short-lived dialogue context (last product discussed, misses in a row...).
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    handoff_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id")
+
+
+class Message(Base):
+    """Every message in and out, with what the bot understood, for later review."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint("direction IN ('in', 'out')", name="direction_known"),
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))
+    #: bot | customer | supplier | staff: who wrote it (staff replies relayed during a handoff).
+    author: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str | None] = mapped_column(String(8))
+    intent: Mapped[str | None] = mapped_column(String(32))
+    confidence: Mapped[float | None]
+    #: What the matcher found (skus with scores, order number), for the staff context card.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Handoff(Base):
+    """A stretch of time during which staff, not the bot, hold a conversation."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(32))  # asked | not_understood | staff
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StaffTopic(Base):
+    """The forum topic of a customer in the staff supergroup: exactly one per conversation."""
+
+    __tablename__ = "staff_topics"
+    __table_args__ = (UniqueConstraint("staff_chat_id", "thread_id", name="uq_staff_topics_chat_thread"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True
+    )
+    staff_chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,123 @@
+"""Order access rules (bot/storage/access.py), tried every way around, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.storage.access import OrderAccess, Role, Viewer, resolve_viewer
+from bot.storage.models import Customer, Supplier
+from bot.storage.runtime import Database
+from bot.storage.types import utcnow
+
+ALICE, BOB, CAROL, STRANGER = 5100000001, 5100000002, 5100000003, 5100000099
+SWEET_ACCOUNT, DRINK_ACCOUNT = 7100000001, 7100000002
+STAFF = 9000
+
+
+async def viewer_of(shop: Database, telegram_user_id: int) -> Viewer:
+    async with shop.sessions() as session:
+        return await resolve_viewer(session, telegram_user_id, frozenset({STAFF}))
+
+
+async def find(shop: Database, viewer: Viewer, order_no: str) -> object:
+    async with shop.sessions() as session:
+        return await OrderAccess(session, viewer).find(order_no)
+
+
+async def listed(shop: Database, viewer: Viewer) -> list[str]:
+    async with shop.sessions() as session:
+        return [o.order_no for o in await OrderAccess(session, viewer).list()]
+
+
+async def verify_phone(shop: Database, telegram_user_id: int, phone: str) -> None:
+    async with shop.sessions.begin() as session:
+        session.add(Customer(telegram_user_id=telegram_user_id, verified_phone=phone, phone_verified_at=utcnow()))
+
+
+async def test_customer_sees_own_orders_newest_first(shop: Database) -> None:
+    alice = await viewer_of(shop, ALICE)
+    assert alice.role is Role.CUSTOMER
+    assert await listed(shop, alice) == ["KF-250118-001", "KF-250117-003"]
+    order = await find(shop, alice, "KF-250117-003")
+    assert order is not None
+    assert [line.sku for line in order.lines] == ["CHOC-ALENKA-100", "KVAS-OCH-15"]  # type: ignore[attr-defined]
+    assert [e.status for e in order.history] == ["created", "shipped"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("form", ["ＫＦ－２５０１１７－００３", "kf250117003", "KF 250117 003", " kf-250117-003 ", "Kf—250117—003"])
+async def test_order_number_in_any_form(shop: Database, form: str) -> None:
+    order = await find(shop, await viewer_of(shop, ALICE), form)
+    assert order is not None and order.order_no == "KF-250117-003"  # type: ignore[attr-defined]
+
+
+async def test_someone_elses_order_looks_exactly_like_no_order(shop: Database) -> None:
+    bob = await viewer_of(shop, BOB)
+    assert await find(shop, bob, "KF-250117-003") is None
+    assert await find(shop, bob, "KF-999999-999") is None
+    assert await listed(shop, bob) == ["KF-250119-002"]
+
+
+@pytest.mark.parametrize(
+    "probe", ["", "---", "KF-250117", "KF-250117-00", "KF-250117-0030", "%", "KF%", "' OR '1'='1", "KF-250117-003' --"]
+)
+async def test_partial_wildcard_and_injection_probes_find_nothing(shop: Database, probe: str) -> None:
+    assert await find(shop, await viewer_of(shop, STRANGER), probe) is None
+    assert await find(shop, await viewer_of(shop, BOB), probe) is None
+
+
+async def test_verified_phone_opens_phone_only_orders(shop: Database) -> None:
+    stranger = await viewer_of(shop, STRANGER)
+    assert await find(shop, stranger, "KF-250120-004") is None
+    await verify_phone(shop, STRANGER, "+8613800000002")
+    verified = await viewer_of(shop, STRANGER)
+    assert verified.verified_phone == "+8613800000002"
+    assert await listed(shop, verified) == ["KF-250120-004"]
+    order = await find(shop, verified, "kf250120004")
+    assert order is not None and len(order.lines) == 2  # type: ignore[attr-defined]
+
+
+async def test_an_unverified_phone_claim_gives_nothing(shop: Database) -> None:
+    # Only a phone stored as verified counts; a Viewer without it sees no phone-only order.
+    assert await listed(shop, Viewer.customer(STRANGER)) == []
+    assert await listed(shop, Viewer.customer(None)) == []
+
+
+async def test_supplier_sees_only_orders_with_its_products_and_only_its_lines(shop: Database) -> None:
+    sweet = await viewer_of(shop, SWEET_ACCOUNT)
+    assert sweet.role is Role.SUPPLIER and sweet.supplier_code == "SWEET"
+    assert await listed(shop, sweet) == ["KF-250120-004", "KF-250119-002", "KF-250117-003"]
+    mixed = await find(shop, sweet, "KF-250117-003")
+    assert mixed is not None
+    assert [line.sku for line in mixed.lines] == ["CHOC-ALENKA-100"]  # type: ignore[attr-defined]
+    assert str(mixed.total_cny) == "25.80"  # type: ignore[attr-defined]  # its own lines only
+    assert await find(shop, sweet, "KF-250118-001") is None  # honey only: not its order
+    assert await find(shop, sweet, "KF-250121-005") is None
+
+    drink = await viewer_of(shop, DRINK_ACCOUNT)
+    assert await listed(shop, drink) == ["KF-250121-005", "KF-250117-003"]
+    mixed = await find(shop, drink, "KF-250117-003")
+    assert [line.sku for line in mixed.lines] == ["KVAS-OCH-15"]  # type: ignore[attr-defined]
+
+
+async def test_supplier_without_account_is_nobody(shop: Database) -> None:
+    async with shop.sessions() as session:
+        honey_id = await session.scalar(select(Supplier.id).where(Supplier.code == "HONEY"))
+    honey = Viewer.supplier(int(honey_id or 0), "HONEY")
+    assert await listed(shop, honey) == ["KF-250120-004", "KF-250118-001"]
+    # a supplier viewer with no supplier sees nothing at all
+    assert await listed(shop, Viewer(Role.SUPPLIER)) == []
+
+
+async def test_staff_see_everything(shop: Database) -> None:
+    staff = await viewer_of(shop, STAFF)
+    assert staff.role is Role.STAFF
+    assert len(await listed(shop, staff)) == 5
+    order = await find(shop, staff, "KF-250120-004")
+    assert order is not None and len(order.lines) == 2  # type: ignore[attr-defined]
+
+
+async def test_staff_list_wins_over_supplier_link(shop: Database) -> None:
+    async with shop.sessions() as session:
+        viewer = await resolve_viewer(session, SWEET_ACCOUNT, frozenset({SWEET_ACCOUNT}))
+    assert viewer.role is Role.STAFF
