@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.importing import import_file  # noqa: E402
-from bot.storage.db import create_engine, create_sessionmaker, upgrade_database  # noqa: E402
-from bot.storage.models import Product, Supplier  # noqa: E402
+from bot.importing import import_file
+from bot.storage.db import create_engine, create_sessionmaker, upgrade_database
+from bot.storage.models import Product, Supplier
 
 HEADER = [
     "sku", "name_ru", "name_zh", "aliases_ru", "aliases_zh", "brand", "category_ru", "category_zh",
@@ -92,7 +92,7 @@ async def naive_import(url: str, path: Path, rows: int) -> float:
                         supplier_id=ids[row["supplier_code"]],
                         description_ru=row["description_ru"],
                         description_zh=row["description_zh"],
-                    )  # fmt: skip
+                    )
                 )
                 await session.flush()
     elapsed = time.perf_counter() - start

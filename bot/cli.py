@@ -49,9 +49,12 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from rich.table import Table
+    from sqlalchemy import select
 
+    from bot.app import build_app
+    from bot.chat_cli import DEMO_STAFF, run_demo_chat
     from bot.demo_shop import load_demo_shop, summarize
+    from bot.storage.models import SupplierAccount
     from bot.storage.runtime import open_database
 
     console = _console()
@@ -60,6 +63,18 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             await load_demo_shop(session, settings.data_dir)
         async with db.sessions() as session:
             summary = await summarize(session)
+            supplier_user = await session.scalar(
+                select(SupplierAccount.telegram_user_id).order_by(SupplierAccount.id).limit(1)
+            )
+        _print_summary(console, settings, summary)
+        demo_settings = settings.model_copy(update={"staff_user_ids": settings.staff_user_ids | {DEMO_STAFF}})
+        await run_demo_chat(build_app(demo_settings, db), console, supplier_user)
+    return 0
+
+
+def _print_summary(console: Any, settings: Settings, summary: Any) -> None:
+    from rich.table import Table
+
     console.print(f"[bold]kefu demo shop[/] loaded into {_safe_url(settings.database_url)}")
     console.print(
         f"{summary.suppliers} suppliers, {summary.products} products ({summary.in_stock} in stock), "
@@ -73,7 +88,106 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     for status, count in summary.orders_by_status:
         statuses.add_row(status, str(count))
     console.print(statuses)
+
+
+async def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_app
+    from bot.chat_cli import reply_json, say_fallback
+    from bot.engine.messages import Incoming
+    from bot.storage.runtime import open_database
+
+    text = " ".join(args.text)
+    try:
+        async with open_database(settings.database_url) as db:
+            app = build_app(settings, db)
+            incoming = Incoming(
+                args.user,
+                text,
+                args.lang_code,
+                contact_phone=args.contact,
+                contact_user_id=args.user if args.contact else None,
+            )
+            reply = await app.engine.handle(incoming)
+    except Exception as exc:  # "exit 0 for any input": the user still gets a polite answer
+        print(f"kefu: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        print(say_fallback(args.lang_code, args.json, settings.locales_dir))
+        return 0
+    print(reply_json(reply) if args.json else reply.text)
     return 0
+
+
+async def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.understanding_cli import classify_stream
+
+    return await classify_stream(settings, args.json)
+
+
+async def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.understanding_cli import run_eval
+
+    return await run_eval(settings, Path(args.labelled) if args.labelled else None, check=args.check)
+
+
+async def cmd_supplier_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.invites import create_invite
+    from bot.storage.runtime import open_database
+
+    async with open_database(settings.database_url) as db:
+        async with db.sessions.begin() as session:
+            token = await create_invite(session, args.code)
+    if token is None:
+        print(f"kefu: no supplier with code {args.code} (import suppliers first)", file=sys.stderr)
+        return 1
+    username = await _bot_username(settings)
+    print(f"https://t.me/{username}?start={token}")
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    """The bot's @username from getMe; KEFU_BOT_USERNAME or a placeholder when there is no token."""
+    import os
+
+    if os.environ.get("KEFU_BOT_USERNAME"):
+        return os.environ["KEFU_BOT_USERNAME"].lstrip("@")
+    if not settings.telegram_token:
+        return "your_bot"
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    bot = Bot(settings.telegram_token, session=session)
+    try:
+        me = await bot.get_me()
+        return me.username or "your_bot"
+    finally:
+        await bot.session.close()
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.logs import configure
+    from bot.telegram.run import NO_TOKEN, run_polling
+
+    if not settings.telegram_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    configure()
+    return await run_polling(settings)
+
+
+async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.telegram.run import NO_TOKEN, run_webhook
+
+    if not settings.telegram_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    if not settings.webhook_secret:
+        print(
+            "kefu webhook needs KEFU_WEBHOOK_SECRET: the secret Telegram sends with every update.",
+            file=sys.stderr,
+        )
+        return 2
+    return await run_webhook(settings)
 
 
 def _safe_url(url: str) -> str:
@@ -88,6 +202,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the demo shop and chat with it in the terminal")
     demo.set_defaults(handler=cmd_demo)
+
+    say = sub.add_parser("say", help="one turn of a conversation, as if a Telegram user sent TEXT")
+    say.add_argument("--user", type=int, required=True, help="the Telegram user id of the sender")
+    say.add_argument("--contact", metavar="PHONE", help="the user shares its own phone number")
+    say.add_argument("--lang-code", help="the Telegram client's language_code (zh-hans, ru, ...)")
+    say.add_argument("--json", action="store_true", help="print one JSON object")
+    say.add_argument("text", nargs="*", help="the message")
+    say.set_defaults(handler=cmd_say)
+
+    classify = sub.add_parser("classify", help="intent, products and order number of each line on stdin")
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.set_defaults(handler=cmd_classify)
+
+    evaluate = sub.add_parser("eval", help="accuracy report on the labelled set in tests/")
+    evaluate.add_argument("--labelled", help="a JSONL labelled set (default: tests/data/labelled.jsonl)")
+    evaluate.add_argument("--check", action="store_true", help="exit 1 when below the accuracy floors")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    supplier = sub.add_parser("supplier", help="supplier accounts")
+    supplier_sub = supplier.add_subparsers(dest="supplier_command", required=True, metavar="ACTION")
+    invite = supplier_sub.add_parser(
+        "invite", help="print a one-time deep link that links a Telegram account"
+    )
+    invite.add_argument("code", help="the supplier_code")
+    invite.set_defaults(handler=cmd_supplier_invite)
+
+    run = sub.add_parser("run", help="the Telegram bot (long polling)")
+    run.set_defaults(handler=cmd_run)
+    webhook = sub.add_parser("webhook", help="the Telegram bot behind a webhook (aiohttp)")
+    webhook.set_defaults(handler=cmd_webhook)
 
     imp = sub.add_parser("import", help="import suppliers, catalog or orders from a CSV or .xlsx file")
     imp.add_argument("kind", choices=["suppliers", "catalog", "orders"])

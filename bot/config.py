@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1:8080"
     webhook_secret: str | None = None
     webhook_url: str | None = None
+    #: The language of the context cards and notices the bot posts in the staff group.
+    staff_lang: str = "zh"
     #: The shop's own time zone: dates in replies are shown in it.
     shop_timezone: str = "Asia/Shanghai"
     data_dir: Path = PROJECT_ROOT / "catalog_data"

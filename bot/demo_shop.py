@@ -34,16 +34,12 @@ async def summarize(session: AsyncSession) -> ShopSummary:
     suppliers = await session.scalar(select(func.count()).select_from(Supplier)) or 0
     products = await session.scalar(select(func.count()).select_from(Product)) or 0
     in_stock = await session.scalar(select(func.count()).select_from(Product).where(Product.stock > 0)) or 0
-    categories = (
-        await session.execute(
-            select(Product.category_ru, Product.category_zh, func.count())
-            .group_by(Product.category_ru, Product.category_zh)
-            .order_by(func.count().desc(), Product.category_ru)
-        )
+    categories = await session.execute(
+        select(Product.category_ru, Product.category_zh, func.count())
+        .group_by(Product.category_ru, Product.category_zh)
+        .order_by(func.count().desc(), Product.category_ru)
     )
-    statuses = (
-        await session.execute(
-            select(Order.status, func.count()).group_by(Order.status).order_by(Order.status)
-        )
+    statuses = await session.execute(
+        select(Order.status, func.count()).group_by(Order.status).order_by(Order.status)
     )
     return ShopSummary(suppliers, products, in_stock, list(categories), list(statuses))

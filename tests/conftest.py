@@ -19,7 +19,9 @@ from bot.storage.runtime import Database
 FIXTURES = Path(__file__).parent / "fixtures"
 SHOP = FIXTURES / "shop"
 #: Where the scratch databases are made; set it empty to run SQLite only.
-PG_ADMIN_URL = os.environ.get("KEFU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "KEFU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 RUN_ID = uuid.uuid4().hex[:8]
 
 

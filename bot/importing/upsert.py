@@ -28,7 +28,9 @@ async def upsert(
     dialect = session.bind.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=[key], set_={column: stmt.excluded[column] for column in update})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[key], set_={column: stmt.excluded[column] for column in update}
+    )
     # One compiled statement run as executemany: compiling a 1000-row VALUES clause per batch costs
     # more than the database's work.
     for batch in chunks(rows, EXECUTEMANY_BATCH):

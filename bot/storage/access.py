@@ -30,6 +30,7 @@ from bot.storage.models import (
     Supplier,
     SupplierAccount,
 )
+from bot.storage.types import utcnow
 
 
 class Role(enum.StrEnum):
@@ -215,3 +216,65 @@ class OrderAccess:
             )
             for o in orders
         ]
+
+
+#: A supplier may report shipment of an order in these states (later states are past shipping).
+SHIPPABLE = ("created", "paid", "packing", "shipped")
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentResult:
+    order: OrderView
+    changed: bool
+    #: Telegram users to tell (the order's customer, and whoever verified its phone).
+    notify: tuple[int, ...]
+
+
+async def report_shipment(
+    session: AsyncSession, viewer: Viewer, order_no: str, tracking_no: str | None
+) -> ShipmentResult | None:
+    """A supplier (or staff) reports an order shipped: status -> shipped, tracking saved, history kept.
+
+    None when the viewer may not see the order (or it does not exist): the same answer for both.
+    The order is left as it is (changed=False) when it is already past shipping.
+    """
+    if viewer.role is Role.CUSTOMER:
+        return None
+    key = order_key(order_no)
+    order = await session.scalar(
+        select(Order).where(Order.order_key == key, visible_to(viewer)).with_for_update()
+    )
+    if order is None:
+        return None
+    changed = False
+    if order.status in SHIPPABLE and (
+        order.status != "shipped" or (tracking_no and tracking_no != order.tracking_no)
+    ):
+        order.status = "shipped"
+        if tracking_no:
+            order.tracking_no = tracking_no
+        session.add(
+            OrderStatusEvent(
+                order_id=order.id,
+                status="shipped",
+                changed_at=utcnow(),
+                actor=viewer.role.value,
+                actor_id=viewer.supplier_code
+                or (str(viewer.telegram_user_id) if viewer.telegram_user_id else None),
+                tracking_no=tracking_no,
+            )
+        )
+        changed = True
+    await session.flush()
+    notify: set[int] = set()
+    if changed:
+        if order.customer_telegram_id:
+            notify.add(order.customer_telegram_id)
+        if order.customer_phone:
+            phones = await session.execute(
+                select(Customer.telegram_user_id).where(Customer.verified_phone == order.customer_phone)
+            )
+            notify.update(phones.scalars())
+    view = await OrderAccess(session, viewer).find(order.order_no)
+    assert view is not None
+    return ShipmentResult(view, changed, tuple(sorted(notify)))

@@ -263,3 +263,35 @@ class StaffTopic(Base):
     staff_chat_id: Mapped[int] = mapped_column(BigInteger)
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessagePair(Base):
+    """A customer's message and its copy in the staff topic (or a staff message and its copy to the
+    customer), so replies stay replies and edits reach the copy."""
+
+    __tablename__ = "message_pairs"
+    __table_args__ = (
+        UniqueConstraint("customer_chat_id", "customer_message_id", name="uq_message_pairs_customer"),
+        UniqueConstraint("staff_chat_id", "staff_message_id", name="uq_message_pairs_staff"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    customer_chat_id: Mapped[int] = mapped_column(BigInteger)
+    customer_message_id: Mapped[int] = mapped_column(BigInteger)
+    staff_chat_id: Mapped[int] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int] = mapped_column(BigInteger)
+    #: customer -> staff (a relayed customer message) or staff -> customer (an operator's answer).
+    direction: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled (de-duplication when no Redis is configured)."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

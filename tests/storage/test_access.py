@@ -32,7 +32,9 @@ async def listed(shop: Database, viewer: Viewer) -> list[str]:
 
 async def verify_phone(shop: Database, telegram_user_id: int, phone: str) -> None:
     async with shop.sessions.begin() as session:
-        session.add(Customer(telegram_user_id=telegram_user_id, verified_phone=phone, phone_verified_at=utcnow()))
+        session.add(
+            Customer(telegram_user_id=telegram_user_id, verified_phone=phone, phone_verified_at=utcnow())
+        )
 
 
 async def test_customer_sees_own_orders_newest_first(shop: Database) -> None:
@@ -45,7 +47,9 @@ async def test_customer_sees_own_orders_newest_first(shop: Database) -> None:
     assert [e.status for e in order.history] == ["created", "shipped"]  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("form", ["ＫＦ－２５０１１７－００３", "kf250117003", "KF 250117 003", " kf-250117-003 ", "Kf—250117—003"])
+@pytest.mark.parametrize(
+    "form", ["ＫＦ－２５０１１７－００３", "kf250117003", "KF 250117 003", " kf-250117-003 ", "Kf—250117—003"]
+)
 async def test_order_number_in_any_form(shop: Database, form: str) -> None:
     order = await find(shop, await viewer_of(shop, ALICE), form)
     assert order is not None and order.order_no == "KF-250117-003"  # type: ignore[attr-defined]
@@ -59,7 +63,18 @@ async def test_someone_elses_order_looks_exactly_like_no_order(shop: Database) -
 
 
 @pytest.mark.parametrize(
-    "probe", ["", "---", "KF-250117", "KF-250117-00", "KF-250117-0030", "%", "KF%", "' OR '1'='1", "KF-250117-003' --"]
+    "probe",
+    [
+        "",
+        "---",
+        "KF-250117",
+        "KF-250117-00",
+        "KF-250117-0030",
+        "%",
+        "KF%",
+        "' OR '1'='1",
+        "KF-250117-003' --",
+    ],
 )
 async def test_partial_wildcard_and_injection_probes_find_nothing(shop: Database, probe: str) -> None:
     assert await find(shop, await viewer_of(shop, STRANGER), probe) is None

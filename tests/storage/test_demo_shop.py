@@ -28,7 +28,9 @@ async def test_demo_shop_loads_idempotently_and_covers_the_shop(database: Databa
         phone_only = await session.scalar(
             select(func.count()).select_from(Order).where(Order.customer_telegram_id.is_(None))
         )
-        out_of_stock = await session.scalar(select(func.count()).select_from(Product).where(Product.stock == 0))
+        out_of_stock = await session.scalar(
+            select(func.count()).select_from(Product).where(Product.stock == 0)
+        )
     assert counts["suppliers"] >= 4 and summary.suppliers == counts["suppliers"]
     assert summary.products >= 120
     assert len(summary.categories) >= 9

@@ -66,7 +66,9 @@ async def test_loads_the_test_shop(shop: Database) -> None:
         # history: created at created_at, then the current status at import time
         events = (
             await session.execute(
-                select(OrderStatusEvent.status).where(OrderStatusEvent.order_id == order.id).order_by(OrderStatusEvent.id)
+                select(OrderStatusEvent.status)
+                .where(OrderStatusEvent.order_id == order.id)
+                .order_by(OrderStatusEvent.id)
             )
         ).scalars()
         assert list(events) == ["created", "customs"]
@@ -101,11 +103,15 @@ async def test_orders_upsert_replaces_lines_and_appends_history(shop: Database, 
         order = await session.scalar(select(Order).where(Order.order_key == "KF250118001"))
         assert order is not None
         assert (order.status, order.tracking_no) == ("shipped", "SF1")
-        lines = (await session.execute(select(OrderLine.quantity).where(OrderLine.order_id == order.id))).scalars()
+        lines = (
+            await session.execute(select(OrderLine.quantity).where(OrderLine.order_id == order.id))
+        ).scalars()
         assert list(lines) == [2]
         statuses = (
             await session.execute(
-                select(OrderStatusEvent.status).where(OrderStatusEvent.order_id == order.id).order_by(OrderStatusEvent.id)
+                select(OrderStatusEvent.status)
+                .where(OrderStatusEvent.order_id == order.id)
+                .order_by(OrderStatusEvent.id)
             )
         ).scalars()
         assert list(statuses) == ["created", "paid", "shipped"]
@@ -140,7 +146,10 @@ async def test_xlsx_problems_name_the_column_letter(shop: Database, tmp_path: Pa
     path = tmp_path / "bad.xlsx"
     workbook.save(path)
     failed = await failure(shop, "catalog", path)
-    assert str(failed.problems[0]) == f'{path}, line 2, column price_cny (I): price_cny "abc" is not a price (write a number like 12.90)'
+    assert (
+        str(failed.problems[0])
+        == f'{path}, line 2, column price_cny (I): price_cny "abc" is not a price (write a number like 12.90)'
+    )
 
 
 BAD_CATALOG_ROWS = [
@@ -158,7 +167,9 @@ BAD_CATALOG_ROWS = [
 
 
 @pytest.mark.parametrize(("row", "column", "reason"), BAD_CATALOG_ROWS)
-async def test_bad_catalog_row_changes_nothing(shop: Database, tmp_path: Path, row: str, column: str, reason: str) -> None:
+async def test_bad_catalog_row_changes_nothing(
+    shop: Database, tmp_path: Path, row: str, column: str, reason: str
+) -> None:
     good = "CHOC-ALENKA-100,Шоколад,巧克力,,,,,,99.00,1,SWEET,,"
     path = write(tmp_path, "catalog.csv", f"{CATALOG_HEADER}\n{good}\n{row}\n")
     failed = await failure(shop, "catalog", path)
@@ -196,7 +207,11 @@ BAD_ORDER_ROWS = [
     ("KF-1,,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1|CHOC-ALENKA-100:2,", "items", "listed twice"),
     ("KF-1,,,paid,2025-01-17 10:30,CHOC-ALENKA-100:1,", "created_at", "has no time zone offset"),
     ("KF-1,,,paid,yesterday,CHOC-ALENKA-100:1,", "created_at", "is not an ISO 8601 date"),
-    ("KF-1,abc,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,", "customer_telegram_id", "is not a Telegram user id"),
+    (
+        "KF-1,abc,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,",
+        "customer_telegram_id",
+        "is not a Telegram user id",
+    ),
     ("KF-1,,12,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,", "customer_phone", "is not a phone number"),
     (",,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,", "order_no", "order_no is missing"),
     ("KF-250117-003,,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,", "order_no", "already on line 2"),
@@ -204,7 +219,9 @@ BAD_ORDER_ROWS = [
 
 
 @pytest.mark.parametrize(("row", "column", "reason"), BAD_ORDER_ROWS)
-async def test_bad_order_row_changes_nothing(shop: Database, tmp_path: Path, row: str, column: str, reason: str) -> None:
+async def test_bad_order_row_changes_nothing(
+    shop: Database, tmp_path: Path, row: str, column: str, reason: str
+) -> None:
     good = "kf 250117 003,,,delivered,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:9,"
     path = write(tmp_path, "orders.csv", f"{ORDERS_HEADER}\n{good}\n{row}\n")
     failed = await failure(shop, "orders", path)
@@ -228,8 +245,14 @@ BAD_SUPPLIER_ROWS = [
 
 
 @pytest.mark.parametrize(("row", "column", "reason"), BAD_SUPPLIER_ROWS)
-async def test_bad_supplier_row_changes_nothing(database: Database, tmp_path: Path, row: str, column: str, reason: str) -> None:
-    path = write(tmp_path, "suppliers.csv", f"supplier_code,name_ru,name_zh,telegram_user_id,phone\nSWEET,А,甲,7100000001,\n{row}\n")
+async def test_bad_supplier_row_changes_nothing(
+    database: Database, tmp_path: Path, row: str, column: str, reason: str
+) -> None:
+    path = write(
+        tmp_path,
+        "suppliers.csv",
+        f"supplier_code,name_ru,name_zh,telegram_user_id,phone\nSWEET,А,甲,7100000001,\n{row}\n",
+    )
     failed = await failure(database, "suppliers", path)
     problem = failed.problems[0]
     assert (problem.line, problem.column) == (3, column), str(problem)
@@ -242,11 +265,21 @@ async def test_bad_supplier_row_changes_nothing(database: Database, tmp_path: Pa
     [
         (b"", "the file is empty"),
         (b"sku,name_ru\nA,B\n", "the header has no 'name_zh' column"),
-        ("sku,name_ru,name_zh,price_cny,stock,supplier_code\nA,Водка,伏特加,1,1,SWEET\n".encode("cp1251", "replace"), "is not UTF-8"),
-        (b'sku,name_ru,name_zh,price_cny,stock,supplier_code\nA,B,C,1,1,SWEET,extra\n', "has 7 values but the header has 6"),
+        (
+            "sku,name_ru,name_zh,price_cny,stock,supplier_code\nA,Водка,伏特加,1,1,SWEET\n".encode(
+                "cp1251", "replace"
+            ),
+            "is not UTF-8",
+        ),
+        (
+            b"sku,name_ru,name_zh,price_cny,stock,supplier_code\nA,B,C,1,1,SWEET,extra\n",
+            "has 7 values but the header has 6",
+        ),
     ],
 )
-async def test_unreadable_files_are_refused_plainly(shop: Database, tmp_path: Path, content: bytes, reason: str) -> None:
+async def test_unreadable_files_are_refused_plainly(
+    shop: Database, tmp_path: Path, content: bytes, reason: str
+) -> None:
     path = tmp_path / "catalog.csv"
     path.write_bytes(content)
     failed = await failure(shop, "catalog", path)
@@ -269,7 +302,9 @@ async def test_bom_comma_prices_and_blank_lines_are_accepted(shop: Database, tmp
         assert await session.scalar(select(Product.price_cny).where(Product.sku == "V-1")) == Decimal("12.50")
 
 
-def test_cli_import_reports_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_import_reports_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import main
     from bot.config import get_settings
 

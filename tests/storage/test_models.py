@@ -16,7 +16,9 @@ from bot.storage.runtime import Database
 
 async def test_money_is_exact_and_times_keep_their_instant(shop: Database) -> None:
     async with shop.sessions.begin() as session:
-        await session.execute(update(Product).where(Product.sku == "KVAS-OCH-15").values(price_cny=Decimal("0.10")))
+        await session.execute(
+            update(Product).where(Product.sku == "KVAS-OCH-15").values(price_cny=Decimal("0.10"))
+        )
     async with shop.sessions() as session:
         price = await session.scalar(select(Product.price_cny).where(Product.sku == "KVAS-OCH-15"))
         created = await session.scalar(select(Order.created_at).where(Order.order_no == "KF-250121-005"))
@@ -39,7 +41,12 @@ async def test_constraints_refuse_impossible_rows(shop: Database) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "key"),
-    [("KF-250117-003", "KF250117003"), ("ＫＦ－２５０１１７－００３", "KF250117003"), ("kf 250117 003", "KF250117003"), ("", "")],
+    [
+        ("KF-250117-003", "KF250117003"),
+        ("ＫＦ－２５０１１７－００３", "KF250117003"),
+        ("kf 250117 003", "KF250117003"),
+        ("", ""),
+    ],
 )
 def test_order_key(raw: str, key: str) -> None:
     assert order_key(raw) == key

@@ -1,0 +1,116 @@
+"""Conversations, their messages and handoffs: the state `kefu say` and the Telegram bot share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Conversation, Customer, Handoff, Message
+from bot.storage.types import utcnow
+
+
+async def get_conversation(
+    session: AsyncSession, telegram_user_id: int, *, lock: bool = True
+) -> Conversation:
+    """The user's conversation, created on first contact (race-free: INSERT ... ON CONFLICT DO NOTHING).
+
+    With `lock`, PostgreSQL holds the row until commit, so two processes never interleave one user's turns.
+    """
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    await session.execute(
+        insert(Conversation)
+        .values(
+            telegram_user_id=telegram_user_id,
+            context={},
+            handoff_active=False,
+            blocked_bot=False,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["telegram_user_id"])
+    )
+    query = select(Conversation).where(Conversation.telegram_user_id == telegram_user_id)
+    if lock:
+        query = query.with_for_update()
+    conversation = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+    return conversation
+
+
+async def find_conversation(session: AsyncSession, telegram_user_id: int) -> Conversation | None:
+    return await session.scalar(select(Conversation).where(Conversation.telegram_user_id == telegram_user_id))
+
+
+def log_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    direction: str,
+    author: str,
+    text: str,
+    lang: str | None,
+    intent: str | None = None,
+    confidence: float | None = None,
+    details: dict[str, Any] | None = None,
+    telegram_message_id: int | None = None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id,
+        direction=direction,
+        author=author,
+        text=text,
+        lang=lang,
+        intent=intent,
+        confidence=confidence,
+        details=details,
+        telegram_message_id=telegram_message_id,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    return message
+
+
+async def recent_messages(session: AsyncSession, conversation_id: int, limit: int = 10) -> list[Message]:
+    rows = await session.execute(
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(rows.scalars().all()))
+
+
+async def open_handoff(session: AsyncSession, conversation: Conversation, reason: str) -> Handoff | None:
+    """Hand the conversation to people; None when it already is."""
+    if conversation.handoff_active:
+        return None
+    conversation.handoff_active = True
+    handoff = Handoff(conversation_id=conversation.id, reason=reason, opened_at=utcnow())
+    session.add(handoff)
+    return handoff
+
+
+async def close_handoff(session: AsyncSession, conversation: Conversation, closed_by: int | None) -> bool:
+    if not conversation.handoff_active:
+        return False
+    conversation.handoff_active = False
+    await session.execute(
+        update(Handoff)
+        .where(Handoff.conversation_id == conversation.id, Handoff.closed_at.is_(None))
+        .values(closed_at=utcnow(), closed_by=closed_by)
+    )
+    return True
+
+
+async def verify_phone(session: AsyncSession, telegram_user_id: int, phone: str) -> None:
+    """Record a phone number the user shared about itself (Telegram contact of its own)."""
+    customer = await session.scalar(select(Customer).where(Customer.telegram_user_id == telegram_user_id))
+    if customer is None:
+        customer = Customer(telegram_user_id=telegram_user_id, created_at=utcnow())
+        session.add(customer)
+    customer.verified_phone = phone
+    customer.phone_verified_at = utcnow()

@@ -1,0 +1,83 @@
+"""The aiogram Bot and Dispatcher, built once from the settings and the application (no globals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeDefault
+
+from bot.app import App
+from bot.engine.i18n import LANGS, N_
+from bot.telegram.dedup import DatabaseUpdateSeen, RedisUpdateSeen, UpdateSeen
+from bot.telegram.locks import Locks
+from bot.telegram.middlewares import DropRepeatedUpdates
+from bot.telegram.relay import StaffRelay
+from bot.telegram.routers.private import create_private_router
+from bot.telegram.routers.staff import create_staff_router
+
+COMMANDS = (
+    ("start", N_("Start the conversation")),
+    ("help", N_("What I can do")),
+    ("orders", N_("My orders")),
+    ("lang", N_("Change the language")),
+)
+
+
+def create_bot(token: str, api_url: str) -> Bot:
+    """KEFU_TELEGRAM_API_URL is the single seam between production and the tests' fake Bot API."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    return Bot(token, session=session)
+
+
+def create_redis(url: str | None) -> Any | None:
+    if not url:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(url)
+
+
+def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatcher:
+    settings = app.settings
+    storage: BaseStorage
+    isolation: BaseEventIsolation
+    seen: UpdateSeen
+    if redis is not None:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage(redis)
+        isolation = RedisEventIsolation(redis)
+        seen = RedisUpdateSeen(redis)
+    else:
+        storage, isolation = MemoryStorage(), SimpleEventIsolation()
+        seen = DatabaseUpdateSeen(app.database.sessions)
+    staff_lang = "ru" if settings.staff_lang == "ru" else "zh"
+    relay = StaffRelay(
+        bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis)
+    )
+    dispatcher = Dispatcher(
+        storage=storage, events_isolation=isolation, engine=app.engine, i18n=app.i18n, relay=relay, app=app
+    )
+    dispatcher.update.outer_middleware(DropRepeatedUpdates(seen))
+    if settings.staff_chat_id is not None:
+        dispatcher.include_router(create_staff_router(settings.staff_chat_id, settings.staff_user_ids))
+    dispatcher.include_router(create_private_router())
+    return dispatcher
+
+
+async def set_commands(bot: Bot, app: App) -> None:
+    """Command menus per language (two-letter codes) and a default."""
+    for lang in LANGS:
+        tr = app.i18n[lang]
+        commands = [BotCommand(command=name, description=tr._(text)) for name, text in COMMANDS]
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=lang)
+    tr = app.i18n["zh"]
+    await bot.set_my_commands(
+        [BotCommand(command=name, description=tr._(text)) for name, text in COMMANDS],
+        scope=BotCommandScopeDefault(),
+    )

@@ -1,0 +1,32 @@
+"""Outer middlewares: per-update work that every handler needs, kept out of the handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+
+from bot.telegram.dedup import UpdateSeen
+
+log = logging.getLogger(__name__)
+
+
+class DropRepeatedUpdates(BaseMiddleware):
+    """aiogram does not de-duplicate updates; a repeat of an update_id is dropped here."""
+
+    def __init__(self, seen: UpdateSeen) -> None:
+        self.seen = seen
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if isinstance(event, Update) and not await self.seen.first_time(event.update_id):
+            log.info("repeated update dropped", extra={"update_id": event.update_id})
+            return None
+        return await handler(event, data)

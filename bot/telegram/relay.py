@@ -1,0 +1,185 @@
+"""Staff takeover in the staff supergroup: one forum topic per customer, messages copied both ways.
+
+Operators stay anonymous (copyMessage shows no author), replies stay replies and edits reach the copy
+(message_pairs), and the mapping lives in the database so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import Message, ReplyParameters
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.engine.conversation import Engine
+from bot.engine.i18n import Lang
+from bot.storage.conversations import get_conversation
+from bot.storage.staff import (
+    conversation_of_topic,
+    customer_copy_of,
+    forget_topic,
+    save_pair,
+    save_topic,
+    staff_copy_of,
+    topic_of,
+)
+from bot.telegram.locks import Locks
+from bot.telegram.sender import send_text
+
+log = logging.getLogger(__name__)
+TOPIC_GONE = ("message thread not found", "topic_deleted", "topic not found", "TOPIC_ID_INVALID")
+
+
+def topic_gone(error: TelegramBadRequest) -> bool:
+    return any(marker.lower() in error.message.lower() for marker in TOPIC_GONE)
+
+
+@dataclass
+class StaffRelay:
+    bot: Bot
+    engine: Engine
+    sessions: async_sessionmaker[AsyncSession]
+    staff_chat_id: int | None
+    staff_lang: Lang
+    locks: Locks
+
+    async def ensure_topic(self, user_id: int, display_name: str, *, recreate: bool = False) -> int | None:
+        """The customer's topic, created (with its context card) exactly once, even under a race."""
+        if self.staff_chat_id is None:
+            return None
+        async with self.locks.hold(f"topic:{user_id}"):
+            async with self.sessions.begin() as session:
+                conversation = await get_conversation(session, user_id, lock=False)
+                if recreate:
+                    await forget_topic(session, conversation.id)
+                thread_id = await topic_of(session, conversation.id, self.staff_chat_id)
+                lang = conversation.lang or "zh"
+                conversation_id = conversation.id
+            if thread_id is not None:
+                return thread_id
+            name = f"{display_name} · {lang} · {user_id}"[:128]
+            topic = await self.bot.create_forum_topic(self.staff_chat_id, name)
+            async with self.sessions.begin() as session:
+                await save_topic(session, conversation_id, self.staff_chat_id, topic.message_thread_id)
+            card = await self.engine.staff_card(user_id, display_name, self.staff_lang)
+            await send_text(self.bot, self.staff_chat_id, card, thread_id=topic.message_thread_id)
+            return topic.message_thread_id
+
+    async def to_staff(self, message: Message, display_name: str) -> None:
+        """Copy a customer's message into its topic (re-creating a topic staff deleted)."""
+        if self.staff_chat_id is None:
+            return
+        user_id = message.chat.id
+        for attempt in range(2):
+            thread_id = await self.ensure_topic(user_id, display_name, recreate=attempt > 0)
+            if thread_id is None:
+                return
+            reply_to = None
+            if message.reply_to_message is not None:
+                async with self.sessions() as session:
+                    reply_to = await staff_copy_of(session, user_id, message.reply_to_message.message_id)
+            try:
+                copy = await self.bot.copy_message(
+                    self.staff_chat_id,
+                    from_chat_id=user_id,
+                    message_id=message.message_id,
+                    message_thread_id=thread_id,
+                    reply_parameters=ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                    if reply_to
+                    else None,
+                )
+            except TelegramBadRequest as error:
+                if topic_gone(error) and attempt == 0:
+                    log.info("staff topic gone, re-creating", extra={"chat": user_id})
+                    continue
+                raise
+            async with self.sessions.begin() as session:
+                conversation = await get_conversation(session, user_id, lock=False)
+                await save_pair(
+                    session,
+                    conversation.id,
+                    (user_id, message.message_id),
+                    (self.staff_chat_id, copy.message_id),
+                    "to_staff",
+                )
+            return
+
+    async def open(self, user_id: int, display_name: str) -> None:
+        """A handoff started: make sure the topic exists and carries the context card."""
+        try:
+            await self.ensure_topic(user_id, display_name)
+        except TelegramBadRequest as error:
+            if not topic_gone(error):
+                raise
+            await self.ensure_topic(user_id, display_name, recreate=True)
+
+    async def customer_of(self, thread_id: int) -> int | None:
+        if self.staff_chat_id is None:
+            return None
+        async with self.sessions() as session:
+            conversation = await conversation_of_topic(session, self.staff_chat_id, thread_id)
+            return conversation.telegram_user_id if conversation else None
+
+    async def to_customer(self, message: Message, customer_id: int) -> None:
+        """Copy an operator's message to the customer, anonymously, keeping replies as replies."""
+        assert self.staff_chat_id is not None
+        reply_to = None
+        if (
+            message.reply_to_message is not None
+            and message.reply_to_message.message_id != message.message_thread_id
+        ):
+            async with self.sessions() as session:
+                reply_to = await customer_copy_of(
+                    session, self.staff_chat_id, message.reply_to_message.message_id
+                )
+        copy = await self.bot.copy_message(
+            customer_id,
+            from_chat_id=self.staff_chat_id,
+            message_id=message.message_id,
+            reply_parameters=ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to
+            else None,
+        )
+        async with self.sessions.begin() as session:
+            conversation = await get_conversation(session, customer_id, lock=False)
+            await save_pair(
+                session,
+                conversation.id,
+                (customer_id, copy.message_id),
+                (self.staff_chat_id, message.message_id),
+                "to_customer",
+            )
+        await self.engine.record_staff_message(customer_id, message.text or message.caption or "[media]")
+
+    async def edit_from_customer(self, message: Message) -> bool:
+        if self.staff_chat_id is None or not message.text:
+            return False
+        async with self.sessions() as session:
+            copy_id = await staff_copy_of(session, message.chat.id, message.message_id)
+        if copy_id is None:
+            return False
+        await self.bot.edit_message_text(text=message.text, chat_id=self.staff_chat_id, message_id=copy_id)
+        return True
+
+    async def edit_from_staff(self, message: Message, customer_id: int) -> bool:
+        if self.staff_chat_id is None or not message.text:
+            return False
+        async with self.sessions() as session:
+            copy_id = await customer_copy_of(session, self.staff_chat_id, message.message_id)
+        if copy_id is None:
+            return False
+        await self.bot.edit_message_text(text=message.text, chat_id=customer_id, message_id=copy_id)
+        return True
+
+    async def notify_topic(self, customer_id: int, text: str) -> None:
+        if self.staff_chat_id is None:
+            return
+        async with self.sessions() as session:
+            conversation = await get_conversation(session, customer_id, lock=False)
+            thread_id = await topic_of(session, conversation.id, self.staff_chat_id)
+            await session.commit()
+        if thread_id is not None:
+            await send_text(self.bot, self.staff_chat_id, text, thread_id=thread_id)

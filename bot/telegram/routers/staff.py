@@ -1,0 +1,134 @@
+"""The staff supergroup: operators answer customers in forum topics; only KEFU_STAFF_USER_IDS act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, Filter
+from aiogram.types import Message
+
+from bot.engine.conversation import Engine
+from bot.engine.i18n import I18n
+from bot.telegram.relay import StaffRelay
+from bot.telegram.sender import send_text
+
+
+class StaffInTopic(Filter):
+    """A staff member's own message inside a customer topic: passes the topic's thread id on.
+
+    Anyone else in the group, the General topic (whose replies carry a misleading thread id) and topic
+    service messages do not pass.
+    """
+
+    def __init__(self, staff_ids: frozenset[int]) -> None:
+        self.staff_ids = staff_ids
+
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        if message.from_user is None or message.from_user.id not in self.staff_ids:
+            return False
+        if not message.is_topic_message or message.message_thread_id is None:
+            return False
+        if any(
+            getattr(message, kind) is not None
+            for kind in (
+                "forum_topic_created",
+                "forum_topic_edited",
+                "forum_topic_closed",
+                "forum_topic_reopened",
+            )
+        ):
+            return False
+        return {"thread_id": message.message_thread_id}
+
+
+def create_staff_router(staff_chat_id: int, staff_ids: frozenset[int]) -> Router:
+    router = Router(name="staff")
+    router.message.filter(F.chat.id == staff_chat_id)
+    router.edited_message.filter(F.chat.id == staff_chat_id)
+    acting = StaffInTopic(staff_ids)
+
+    @router.message(acting, Command("close"))
+    async def close(
+        message: Message, thread_id: int, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay
+    ) -> None:
+        customer = await relay.customer_of(thread_id)
+        if customer is None:
+            return
+        reply = await engine.close_handoff(customer, message.from_user.id if message.from_user else None)
+        if reply is not None:
+            await send_text(bot, customer, reply.text)
+        tr = i18n[relay.staff_lang]
+        await message.reply(tr._("Closed: the bot answers this customer again."))
+
+    @router.message(acting, Command("note"))
+    async def note(
+        message: Message, thread_id: int, command: CommandObject, engine: Engine, relay: StaffRelay
+    ) -> None:
+        customer = await relay.customer_of(thread_id)
+        if customer is not None and command.args:
+            await engine.record_staff_message(customer, command.args, note=True)
+
+    @router.message(acting, Command("lang"))
+    async def lang(
+        message: Message,
+        thread_id: int,
+        command: CommandObject,
+        engine: Engine,
+        i18n: I18n,
+        relay: StaffRelay,
+    ) -> None:
+        customer = await relay.customer_of(thread_id)
+        wanted = (command.args or "").strip().lower()[:2]
+        if customer is None or wanted not in ("zh", "ru"):
+            await message.reply("/lang zh | /lang ru")
+            return
+        await engine.set_language(customer, wanted)  # type: ignore[arg-type]
+        await message.reply(i18n[relay.staff_lang]._("The customer's language is now {lang}.", lang=wanted))
+
+    @router.message(acting, Command("reply"))
+    async def canned(
+        message: Message,
+        thread_id: int,
+        command: CommandObject,
+        bot: Bot,
+        engine: Engine,
+        i18n: I18n,
+        relay: StaffRelay,
+    ) -> None:
+        customer = await relay.customer_of(thread_id)
+        if customer is None:
+            return
+        answer = await engine.canned_answer(customer, (command.args or "").strip().lower())
+        if answer is None:
+            topics = ", ".join(engine.faq.topics())
+            await message.reply(
+                i18n[relay.staff_lang]._("No such answer. Available: {topics}", topics=topics)
+            )
+            return
+        text, _lang = answer
+        await send_text(bot, customer, text)
+        await engine.record_staff_message(customer, text)
+        await message.reply(i18n[relay.staff_lang]._("Sent to the customer."))
+
+    @router.message(acting)
+    async def relay_to_customer(message: Message, thread_id: int, relay: StaffRelay) -> None:
+        customer = await relay.customer_of(thread_id)
+        if customer is not None:
+            await relay.to_customer(message, customer)
+
+    @router.edited_message(acting)
+    async def edit_to_customer(message: Message, thread_id: int, relay: StaffRelay) -> None:
+        customer = await relay.customer_of(thread_id)
+        if customer is not None:
+            await relay.edit_from_staff(message, customer)
+
+    @router.message()
+    async def ignore(message: Message) -> None:
+        """Anyone else in the group, the General topic, service messages: not the bot's business."""
+
+    @router.edited_message()
+    async def ignore_edit(message: Message) -> None:
+        pass
+
+    return router

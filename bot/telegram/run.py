@@ -1,0 +1,109 @@
+"""`kefu run` (long polling) and `kefu webhook` (aiohttp behind a webhook)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.storage.runtime import open_database
+from bot.telegram.factory import create_bot, create_dispatcher, create_redis, set_commands
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram/webhook"
+
+NO_TOKEN = """kefu needs a Telegram bot token to run.
+
+  1. In Telegram, open @BotFather and send /newbot; choose a name and a username ending in "bot".
+  2. BotFather answers with a token like 123456789:AAE...; put it in the environment or in .env:
+       KEFU_TELEGRAM_TOKEN=123456789:AAE...
+  3. Run `kefu run` again.
+
+Without Telegram, `kefu demo` chats with the bot in this terminal."""
+
+
+async def run_polling(settings: Settings) -> int:
+    async with open_database(settings.database_url) as db:
+        app = build_app(settings, db)
+        assert settings.telegram_token
+        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        redis = create_redis(settings.redis_url)
+        dispatcher = create_dispatcher(app, bot, redis)
+        try:
+            await set_commands(bot, app)
+            # Long polling and a webhook exclude each other; this does not drop pending updates.
+            await bot.delete_webhook(drop_pending_updates=False)
+            await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
+        finally:
+            if redis is not None:
+                await redis.aclose()
+    return 0
+
+
+def create_webhook_app(app: App, bot: Bot, dispatcher: Dispatcher, secret: str) -> web.Application:
+    """POST /telegram/webhook (secret checked before anything else), GET /healthz."""
+
+    async def webhook(request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=401, text="unauthorized")
+        try:
+            update: dict[str, Any] = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="not JSON")
+        await dispatcher.feed_raw_update(bot, update)
+        return web.Response(text="ok")
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            async with app.database.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to reach the database means unhealthy
+            return web.json_response({"ok": False, "database": str(exc.__class__.__name__)}, status=503)
+        return web.json_response({"ok": True})
+
+    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app.router.add_post(WEBHOOK_PATH, webhook)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+async def run_webhook(settings: Settings) -> int:
+    import asyncio
+
+    host, _, port = settings.webhook_listen.rpartition(":")
+    async with open_database(settings.database_url) as db:
+        app = build_app(settings, db)
+        assert settings.telegram_token and settings.webhook_secret
+        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        redis = create_redis(settings.redis_url)
+        dispatcher = create_dispatcher(app, bot, redis)
+        web_app = create_webhook_app(app, bot, dispatcher, settings.webhook_secret)
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        site = web.TCPSite(runner, host or "127.0.0.1", int(port))
+        await site.start()
+        try:
+            await set_commands(bot, app)
+            if settings.webhook_url:
+                await bot.set_webhook(
+                    settings.webhook_url + WEBHOOK_PATH
+                    if not settings.webhook_url.endswith(WEBHOOK_PATH)
+                    else settings.webhook_url,
+                    secret_token=settings.webhook_secret,
+                )
+            log.info("webhook listening", extra={"listen": settings.webhook_listen})
+            await asyncio.Event().wait()
+        finally:
+            # Shutting one process down deletes neither the webhook nor the commands: others may still run.
+            await runner.cleanup()
+            await bot.session.close()
+            if redis is not None:
+                await redis.aclose()
+    return 0

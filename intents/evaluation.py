@@ -1,0 +1,152 @@
+"""Accuracy report of Understandings against labelled records (pure: the caller reads the file).
+
+A record is a dict: text, lang, intent, products (acceptable skus; top-1 is correct when the first
+returned sku is among them; empty = no product expected), order_no (canonical or None), split
+('tune' or 'holdout').
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from intents.understand import Understanding
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    text: str
+    split: str
+    what: str  # 'intent' | 'lang' | 'product' | 'order_no'
+    expected: str
+    got: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    hits: int
+    total: int
+
+    @property
+    def value(self) -> float:
+        return self.hits / self.total if self.total else 0.0
+
+    def __str__(self) -> str:
+        return f"{100 * self.value:5.1f}% ({self.hits}/{self.total})" if self.total else "    - (0/0)"
+
+
+@dataclass(frozen=True, slots=True)
+class SplitReport:
+    name: str
+    records: int
+    intent: Ratio
+    intent_by_lang: dict[str, Ratio]
+    intent_by_intent: dict[str, Ratio]
+    lang: Ratio
+    product_top1: Ratio
+    product_top3: Ratio
+    order_no: Ratio
+    confusion: dict[tuple[str, str], int]  # (expected, got) -> count, errors only
+
+    def format(self) -> str:
+        lines = [f"== {self.name}: {self.records} messages"]
+        lines.append(f"intent accuracy     {self.intent}")
+        for lang, r in sorted(self.intent_by_lang.items()):
+            lines.append(f"  intent [{lang}]        {r}")
+        lines.append(f"language accuracy   {self.lang}")
+        lines.append(f"product top-1       {self.product_top1}")
+        lines.append(f"product top-3       {self.product_top3}")
+        lines.append(f"order number exact  {self.order_no}")
+        lines.append("per intent:")
+        for intent, r in sorted(self.intent_by_intent.items()):
+            lines.append(f"  {intent:16s} {r}")
+        if self.confusion:
+            lines.append("confusions (expected -> got: count):")
+            for (exp, got), n in sorted(self.confusion.items(), key=lambda kv: (-kv[1], kv[0])):
+                lines.append(f"  {exp} -> {got}: {n}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    splits: dict[str, SplitReport]  # 'tune', 'holdout', ... and 'all'
+    misses: list[Miss] = field(default_factory=list)
+
+    def format(self, max_misses: int = 200) -> str:
+        parts = [self.splits[k].format() for k in sorted(self.splits, key=lambda k: (k == "all", k))]
+        if self.misses:
+            parts.append(f"== misses ({len(self.misses)})")
+            for m in self.misses[:max_misses]:
+                parts.append(f"  [{m.split}] {m.what}: {m.text!r} expected {m.expected}, got {m.got}")
+            if len(self.misses) > max_misses:
+                parts.append(f"  ... {len(self.misses) - max_misses} more")
+        return "\n".join(parts)
+
+
+def _split_report(name: str, pairs: Sequence[tuple[Mapping[str, Any], Understanding]]) -> SplitReport:
+    c: Counter[str] = Counter()
+    by_lang: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_intent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    confusion: Counter[tuple[str, str]] = Counter()
+    for rec, u in pairs:
+        ok = u.intent == rec["intent"]
+        c["intent"] += ok
+        by_lang[rec["lang"]][0] += ok
+        by_lang[rec["lang"]][1] += 1
+        by_intent[rec["intent"]][0] += ok
+        by_intent[rec["intent"]][1] += 1
+        if not ok:
+            confusion[(rec["intent"], u.intent)] += 1
+        c["lang"] += u.lang == rec["lang"]
+        wanted = set(rec.get("products") or ())
+        if wanted:
+            got = [p.sku for p in u.products]
+            c["p_total"] += 1
+            c["p1"] += bool(got) and got[0] in wanted
+            c["p3"] += bool(wanted.intersection(got[:3]))
+        c["o"] += u.order_no == rec.get("order_no")
+    n = len(pairs)
+    return SplitReport(
+        name=name,
+        records=n,
+        intent=Ratio(c["intent"], n),
+        intent_by_lang={k: Ratio(*v) for k, v in by_lang.items()},
+        intent_by_intent={k: Ratio(*v) for k, v in by_intent.items()},
+        lang=Ratio(c["lang"], n),
+        product_top1=Ratio(c["p1"], c["p_total"]),
+        product_top3=Ratio(c["p3"], c["p_total"]),
+        order_no=Ratio(c["o"], n),
+        confusion=dict(confusion),
+    )
+
+
+def _misses(rec: Mapping[str, Any], u: Understanding) -> list[Miss]:
+    split = str(rec.get("split", ""))
+    out: list[Miss] = []
+    if u.intent != rec["intent"]:
+        out.append(Miss(rec["text"], split, "intent", rec["intent"], f"{u.intent} ({u.confidence:.2f})"))
+    if u.lang != rec["lang"]:
+        out.append(Miss(rec["text"], split, "lang", rec["lang"], u.lang))
+    wanted = list(rec.get("products") or ())
+    if wanted and (not u.products or u.products[0].sku not in wanted):
+        got = ",".join(p.sku for p in u.products[:3]) or "none"
+        out.append(Miss(rec["text"], split, "product", "|".join(wanted), got))
+    if u.order_no != rec.get("order_no"):
+        out.append(Miss(rec["text"], split, "order_no", str(rec.get("order_no")), str(u.order_no)))
+    return out
+
+
+def evaluate(records: Sequence[Mapping[str, Any]], understandings: Sequence[Understanding]) -> Report:
+    """Per-split and overall figures for records and the Understandings computed for them (same order)."""
+    if len(records) != len(understandings):
+        raise ValueError(f"{len(records)} records but {len(understandings)} understandings")
+    pairs = list(zip(records, understandings, strict=True))
+    by_split: dict[str, list[tuple[Mapping[str, Any], Understanding]]] = defaultdict(list)
+    for rec, u in pairs:
+        by_split[str(rec.get("split") or "unsplit")].append((rec, u))
+    splits = {name: _split_report(name, ps) for name, ps in by_split.items()}
+    splits["all"] = _split_report("all", pairs)
+    misses = [m for rec, u in pairs for m in _misses(rec, u)]
+    return Report(splits, misses)

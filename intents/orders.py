@@ -1,0 +1,156 @@
+"""Order numbers: exact matching ignoring width, case, spaces and dashes. Never fuzzy.
+
+No shop format is assumed (KF-250117-003, RU20250117-15, A-000123 and 12345678 are all fine):
+the message is cut into Latin/digit spans, each span (and its joins with neighbours) is reduced to a
+key, and the key is looked up in the caller's key -> canonical mapping. One digit off is someone
+else's order, so a key either matches exactly or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from intents.normalize import nfkc
+
+OrderLookup = Callable[[str], str | None]
+
+_KEEP_RE = re.compile(r"[^0-9A-Z]+")
+# Cyrillic letters typed before the digits of an order number (КФ-251104-007): phonetic and look-alike
+_CYR2LAT = str.maketrans("АВЕКМНОРСТХУФЛДГИЗБЯ", "ABEKMHOPCTXYFLDGIZBY")
+_CYR2LAT_PHON = str.maketrans("АВЕКМНОРСТХУФЛДГИЗБЯ", "AVEKMNORSTHUFLDGIZBY")
+
+# A run of letters/digits; runs joined by dashes, dots or slashes (never by spaces) form one span.
+_RUN = r"[A-Za-z0-9]+"
+_SPAN_RE = re.compile(rf"(?<![A-Za-z0-9]){_RUN}(?:\s?[-_/]\s?{_RUN})*")
+_CYR_PREFIX_RE = re.compile(r"(?<![А-Яа-яЁё])([А-Яа-яЁё]{1,3})\s?-?\s?(?=\d{3})")
+# What follows a number that makes it a quantity, a price or a size rather than an order number.
+_UNIT_AFTER_RE = re.compile(
+    r"\s?(?:(?:г|гр|кг|мл|л|шт|руб|р|g|kg|ml|l|pcs|rub|yuan)(?![A-Za-zА-Яа-яЁё])|[₽元块克斤升个瓶盒袋包件]|公斤|毫升)",
+    re.IGNORECASE,
+)
+_TONED_PINYIN_RE = re.compile(r"^(?:[A-Za-z]{1,6}[1-5])+$")
+_PHONE_RE = re.compile(r"^(?:1[3-9]\d{9}|(?:7|8)9\d{9}|9\d{9})$")
+_DATE_RE = re.compile(r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$")
+
+
+def strip_codes(text: str) -> str:
+    """The message without order, tracking and phone numbers: they carry no language and no
+    product. Quantities and sizes (200, 7号) and pinyin with tone digits (lian4ru3) are kept."""
+    if not any(c.isdigit() for c in text):
+        return text
+    return _SPAN_RE.sub(_code_or_keep, nfkc(text))
+
+
+def mask_codes(text: str, placeholder: str) -> str:
+    """Order-shaped spans replaced by a placeholder word (for comparing messages with examples)."""
+    if not any(c.isdigit() for c in text):
+        return text
+    return _SPAN_RE.sub(lambda m: f" {placeholder} " if _code_or_keep(m) == " " else m.group(), nfkc(text))
+
+
+def _code_or_keep(m: re.Match[str]) -> str:
+    span = m.group()
+    digits = sum(c.isdigit() for c in span)
+    letters = sum(c.isalpha() for c in span)
+    if _TONED_PINYIN_RE.match(span) or not (digits >= 4 or (letters >= 2 and digits >= 3)):
+        return span
+    return " "
+
+
+def normalize_order_no(text: str) -> str:
+    """'ＫＦ－２５０１１７－００３' -> 'KF250117003': NFKC, upper case, only [A-Z0-9] kept."""
+    return _KEEP_RE.sub("", nfkc(text).upper())
+
+
+def _looks_like_order(key: str, raw_after: str) -> bool:
+    digits = sum(c.isdigit() for c in key)
+    if len(key) < 5 or digits < 4:
+        return False
+    if key.isdigit() and (_PHONE_RE.match(key) or _DATE_RE.match(key)):
+        return False
+    if _UNIT_AFTER_RE.match(raw_after):
+        return False
+    # a tracking-number-like letter soup with 1-3 digits is excluded above; a pure word never gets here
+    return True
+
+
+def _spans(text: str) -> list[tuple[str, str, bool]]:
+    """(key, text right after the span, is the span itself order-shaped) for every span, plus
+    space-joined neighbours (KF 251104 007) and Cyrillic-prefixed variants (КФ-251104-007)."""
+    t = nfkc(text)
+    out: list[tuple[str, str, bool]] = []
+    matches = list(_SPAN_RE.finditer(t))
+    for i, m in enumerate(matches):
+        key = normalize_order_no(m.group())
+        # a letters-only prefix followed by spaces and digits ('KF 251104 007') is reported joined
+        own = not (key.isalpha() and i + 1 < len(matches))
+        out.append((key, t[m.end() : m.end() + 4], own))
+        joined, prev_end = key, m.end()
+        for nxt in matches[i + 1 : i + 3]:
+            gap = t[prev_end : nxt.start()]
+            if not gap or gap.strip(" "):
+                break
+            joined += normalize_order_no(nxt.group())
+            out.append((joined, t[nxt.end() : nxt.end() + 4], key.isalpha()))
+            prev_end = nxt.end()
+    for m in _CYR_PREFIX_RE.finditer(t):
+        rest = _SPAN_RE.match(t, m.end())
+        if rest is None:
+            continue
+        digits = normalize_order_no(rest.group())
+        prefix = m.group(1).upper()
+        for table in (_CYR2LAT_PHON, _CYR2LAT):
+            out.append(
+                (normalize_order_no(prefix.translate(table)) + digits, t[rest.end() : rest.end() + 4], False)
+            )
+    return out
+
+
+def order_no_candidates(text: str) -> list[str]:
+    """Normalised keys of spans in the message that could be order numbers (resolved or not).
+
+    Quantities, prices, sizes ('500г', '2кг', '1299元'), phone numbers and dates are left out."""
+    seen: dict[str, None] = {}
+    for key, after, own in _spans(text):
+        if own and key not in seen and _looks_like_order(key, after):
+            seen[key] = None
+    return _drop_parts(list(seen))
+
+
+def _drop_parts(keys: list[str]) -> list[str]:
+    """'KF 251104 007' yields KF251104, 251104 and KF251104007: keep only the whole."""
+    return [k for k in keys if not any(k != o and k in o for o in keys)]
+
+
+def as_lookup(order_lookup: OrderLookup | Mapping[str, str] | None) -> OrderLookup:
+    """Accept a callable, a mapping of canonical numbers (or of normalised keys) or nothing."""
+    if order_lookup is None:
+        return lambda key: None
+    if callable(order_lookup) and not isinstance(order_lookup, Mapping):
+        return order_lookup
+    table = {normalize_order_no(k): v for k, v in order_lookup.items()}
+    return table.get
+
+
+def find_order(text: str, lookup: OrderLookup) -> tuple[str | None, tuple[str, ...]]:
+    """(canonical number of the first order the message names, order-looking keys in the message).
+
+    Every span and neighbour-join is tried against the lookup, so a shop's odd formats resolve even
+    when they do not look like order numbers to the heuristics; unresolved ones are reported only
+    when order-shaped, so the bot can say 'not found'."""
+    resolved: str | None = None
+    found: dict[str, None] = {}
+    unresolved: dict[str, None] = {}
+    for key, after, own in _spans(text):
+        if not key or key in found:
+            continue
+        hit = lookup(key)
+        if hit is not None:
+            if resolved is None:
+                resolved = hit
+            found[key] = None
+        elif own and _looks_like_order(key, after):
+            unresolved[key] = None
+    rest = [k for k in _drop_parts(list(unresolved)) if not any(k in f for f in found)]
+    return resolved, (*found, *rest)

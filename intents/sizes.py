@@ -1,0 +1,41 @@
+"""Package sizes in any language or unit, as one comparable token ('200 г', '200克', '0.2kg' -> '200g').
+
+Sizes tell variants of one product apart (a 100 g bar vs a 200 g box), so both the catalog names
+and the message are reduced to the same tokens.
+"""
+
+from __future__ import annotations
+
+import re
+
+# unit -> (canonical unit, multiplier)
+_UNITS: dict[str, tuple[str, float]] = {
+    "g": ("g", 1), "gr": ("g", 1), "г": ("g", 1), "гр": ("g", 1), "грамм": ("g", 1), "граммов": ("g", 1),
+    "克": ("g", 1), "kg": ("g", 1000), "кг": ("g", 1000), "公斤": ("g", 1000), "千克": ("g", 1000),
+    "斤": ("g", 500),
+    "ml": ("ml", 1), "мл": ("ml", 1), "毫升": ("ml", 1), "l": ("ml", 1000), "л": ("ml", 1000),
+    "литр": ("ml", 1000), "литра": ("ml", 1000), "升": ("ml", 1000),
+    "шт": ("pc", 1), "штук": ("pc", 1), "штуки": ("pc", 1), "pcs": ("pc", 1), "片": ("pc", 1),
+    "粒": ("pc", 1), "颗": ("pc", 1), "支": ("pc", 1), "瓶": ("btl", 1), "罐": ("can", 1), "盒": ("box", 1),
+    "袋": ("bag", 1), "包": ("bag", 1),
+}  # fmt: skip
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
+# Latin/Cyrillic units must not run on into a word ('2 глазированных' is not 2 g).
+SIZE_RE = re.compile(rf"(\d+(?:[.,]\d+)?)\s*({_UNIT_ALT})(?![a-zа-я])")
+
+
+def sizes(folded: str) -> frozenset[str]:
+    """Size tokens found in folded text: '200g', '500ml', '12pc'. Counts of boxes/bottles included."""
+    out: set[str] = set()
+    for num, unit in SIZE_RE.findall(folded):
+        canon, mult = _UNITS[unit]
+        try:
+            value = float(num.replace(",", ".")) * mult
+        except ValueError:
+            continue
+        out.add(f"{value:g}{canon}")
+    return frozenset(out)
+
+
+def strip_sizes(folded: str) -> str:
+    return SIZE_RE.sub(" ", folded)

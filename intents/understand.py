@@ -1,0 +1,113 @@
+"""One chat message in, one Understanding out: language, intent, products, order number."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from intents import chinese, russian
+from intents.intent_classifier import IntentClassifier, Signals
+from intents.language import LatinKind, evidence
+from intents.orders import as_lookup, find_order
+from intents.product_index import Hit, ProductIndex, ProductMatch, ProductRecord
+from intents.query import QueryParts, analyse
+
+PRODUCT_INTENTS = frozenset({"product_search", "product_price"})
+MIN_PRODUCT_SCORE = 60.0  # weaker matches are noise from the words around the question
+MAX_PRODUCTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    text: str
+    lang: str  # 'zh' | 'ru': the reply language
+    intent: str
+    confidence: float  # 0..1
+    products: tuple[ProductMatch, ...]  # up to 5, for product_search/product_price
+    order_no: str | None  # canonical number of an order of this shop named by the message
+    order_candidates: tuple[str, ...]  # normalised order-number-looking spans (resolved or not)
+    category: str | None = None  # a whole category asked for, named in `lang`
+
+
+def warm_up() -> None:
+    """Load jieba, pymorphy3, OpenCC and pypinyin now rather than on the first message."""
+    chinese.jieba_module()
+    chinese.t2s("餅")
+    chinese.pinyin_of("预热")
+    chinese.syllables()
+    russian.is_known_word("тест")
+    russian.stem("тест")
+
+
+class Understander:
+    """Built once per process (indexes and dictionaries); `understand` is cheap per message."""
+
+    def __init__(
+        self,
+        products: Iterable[ProductRecord],
+        order_lookup: Callable[[str], str | None] | Mapping[str, str] | None = None,
+    ) -> None:
+        warm_up()
+        self.index = ProductIndex(products)
+        self.classifier = IntentClassifier()
+        self._lookup = as_lookup(order_lookup)
+
+    def understand(self, text: str, default_lang: str | None = None) -> Understanding:
+        order_no, candidates = find_order(text, self._lookup)
+        q = analyse(text)
+        hits = self.index.rank(q, MAX_PRODUCTS) if len(self.index) else []
+        lang = self._language(text, q, hits, default_lang)
+        category = self.index.match_category(q, lang) if len(self.index) else None
+        top = hits[0] if hits else None
+        signals = Signals(
+            order_resolved=order_no is not None,
+            order_like=bool(candidates),
+            product_score=top.score if top else 0.0,
+            product_coverage=top.coverage if top else 0.0,
+            category=category is not None,
+        )
+        result = self.classifier.classify(text, lang, signals)
+        products: tuple[ProductMatch, ...] = ()
+        if result.intent in PRODUCT_INTENTS:
+            products = self._products(hits, category)
+        else:
+            category = None
+        return Understanding(
+            text=text,
+            lang=lang,
+            intent=result.intent,
+            confidence=result.confidence,
+            products=products,
+            order_no=order_no,
+            order_candidates=candidates,
+            category=category,
+        )
+
+    def _language(self, text: str, q: QueryParts, hits: list[Hit], default: str | None) -> str:
+        # words of the product found count little: 'есть 炼乳?' is Russian, '想要Коровка' Chinese
+        ignore = frozenset(w for w in (*q.han, *q.cyr) if hits and hits[0].score >= 80)
+        ev = evidence(text, ignore)
+        lang = ev.decide(None)
+        if lang is None and ev.zh == ev.ru == 0 and hits and hits[0].score >= 75 and q.latin:
+            via = self.index.latin_via(hits[0])
+            lang = "zh" if via is LatinKind.PINYIN else "ru" if via is not None else None
+        if lang is None:
+            # no signal (emoji, a bare order number) or a tie: the text without discounting products,
+            # then the caller's language, then Chinese (the shop's customers are Chinese shoppers)
+            lang = evidence(text).decide(None) or default or "zh"
+        return lang
+
+    def _products(self, hits: list[Hit], category: str | None) -> tuple[ProductMatch, ...]:
+        out: list[ProductMatch] = []
+        if hits:
+            floor = max(MIN_PRODUCT_SCORE, hits[0].score - 25.0)
+            out = [ProductMatch(self.index.sku(h.pid), round(h.score, 1)) for h in hits if h.score >= floor]
+        if category is not None:
+            # a whole category was asked for: its products first, name matches of it before the rest
+            members = self.index.category_skus(category)
+            member_set = set(members)
+            ranked = [m for m in out if m.sku in member_set]
+            seen = {m.sku for m in ranked}
+            ranked.extend(ProductMatch(s, 50.0) for s in members if s not in seen)
+            out = ranked
+        return tuple(out[:MAX_PRODUCTS])

@@ -1,0 +1,109 @@
+"""The gettext catalogs are complete, current and well-formed in both languages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.config import PROJECT_ROOT
+from bot.engine.i18n import LANGS, I18n
+from bot.engine.language import from_language_code
+
+LOCALES = PROJECT_ROOT / "locales"
+KEYWORDS = {"_": None, "n_": (1, 2), "N_": None}
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def source_ids() -> set[object]:
+    ids: set[object] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(PROJECT_ROOT / "bot"), keywords=KEYWORDS, comment_tags=()
+    ):
+        ids.add(message if isinstance(message, str) else tuple(message))
+    return ids
+
+
+def catalog(lang: str):  # type: ignore[no-untyped-def]
+    with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+def test_template_is_current() -> None:
+    with (LOCALES / "messages.pot").open("rb") as f:
+        template = {m.id for m in read_po(f) if m.id}
+    missing = source_ids() - template
+    assert not missing, f"run pybabel extract (README, 'Translations'): not in messages.pot: {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_message_translated_and_not_fuzzy(lang: str) -> None:
+    po = catalog(lang)
+    problems = []
+    for message in source_ids():
+        entry = po.get(message)
+        if entry is None:
+            problems.append(f"missing: {message!r}")
+            continue
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        if not all(strings):
+            problems.append(f"untranslated: {message!r}")
+        if entry.fuzzy:
+            problems.append(f"fuzzy: {message!r}")
+        wanted = set(PLACEHOLDER.findall(message if isinstance(message, str) else message[0]))
+        for string in strings:
+            if set(PLACEHOLDER.findall(string)) - wanted - {"n"}:
+                problems.append(f"unknown placeholder in {lang} for {message!r}: {string!r}")
+            if wanted - set(PLACEHOLDER.findall(string)) - {"n"}:
+                problems.append(f"lost placeholder in {lang} for {message!r}: {string!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_russian_has_three_plural_forms_and_chinese_one(tmp_path: Path) -> None:
+    i18n = I18n(LOCALES)
+    ru, zh = i18n["ru"], i18n["zh"]
+    assert [ru.n_("{n} item", "{n} items", n) for n in (1, 2, 5, 11, 21, 22, 25)] == [
+        "1 товар",
+        "2 товара",
+        "5 товаров",
+        "11 товаров",
+        "21 товар",
+        "22 товара",
+        "25 товаров",
+    ]
+    assert zh.n_("{n} item", "{n} items", 5) == "5 件商品"
+
+
+def test_prices_and_dates_in_each_locale() -> None:
+    i18n = I18n(LOCALES, "Asia/Shanghai")
+    assert i18n["zh"].price(Decimal("1289.90")) == "¥1,289.90"
+    assert i18n["ru"].price(Decimal("1289.90")).replace("\xa0", " ").replace("\u202f", " ") == "1 289,90 CN¥"
+    moment = datetime(2025, 1, 17, 2, 30, tzinfo=UTC)  # 10:30 in the shop's time zone
+    assert i18n["zh"].datetime(moment) == "1月17日 10:30"
+    assert i18n["ru"].datetime(moment).startswith("17 янв")
+
+
+@pytest.mark.parametrize(
+    ("code", "lang"),
+    [
+        ("zh-hans", "zh"),
+        ("zh-hant", "zh"),
+        ("zh-CN", "zh"),
+        ("zh-TW", "zh"),
+        ("zh-HK", "zh"),
+        ("zh_Hans", "zh"),
+        ("ru", "ru"),
+        ("ru-RU", "ru"),
+        ("uk", None),
+        ("en", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_telegram_language_codes(code: str | None, lang: str | None) -> None:
+    assert from_language_code(code) == lang

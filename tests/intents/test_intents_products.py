@@ -1,0 +1,89 @@
+"""Product search across languages, scripts, typos and variants."""
+
+from __future__ import annotations
+
+import pytest
+from intents_catalog import shared_index
+
+from intents import ProductIndex, ProductRecord
+
+
+@pytest.mark.parametrize(
+    ("query", "skus"),
+    [
+        ("爱莲巧", {"CH-001"}),
+        ("大头娃娃", {"CH-001"}),
+        ("俄羅斯餅乾有嗎", {"SW-004"}),
+        ("巧克丽", {"CH-001", "CH-002", "CH-003", "CH-004", "CH-005", "CA-003"}),
+        ("格娃斯", {"DR-001", "DR-002"}),
+        ("伏特家", {"AL-001", "AL-002"}),
+        ("lianru", {"GR-001"}),
+        ("song zi", {"HN-002"}),
+        ("futejia", {"AL-001", "AL-002"}),
+        ("Ptabh", {"SW-001"}),
+        ("Djlrf", {"AL-001", "AL-002"}),
+        ("pryaniki", {"SW-002"}),
+        ("sguschenka", {"GR-001"}),
+        ("сгущёнки", {"GR-001"}),
+        ("пельменей", {"GR-004"}),
+        ("тушенки", {"TN-001"}),
+        ("икры", {"TN-003"}),
+        ("есть 炼乳?", {"GR-001"}),
+        ("想要Коровка", {"CA-001", "SW-006"}),
+        ("Бородинский хлеб", {"GR-007"}),
+        ("shokolad alenka", {"CH-001", "CH-002", "CH-004"}),
+        ("сгуха", {"GR-001"}),
+        ("白鲸", {"AL-002"}),
+    ],
+)
+def test_search_top1(query: str, skus: set[str]) -> None:
+    got = shared_index().search(query)
+    assert got and got[0].sku in skus, (query, got)
+
+
+@pytest.mark.parametrize(
+    ("query", "sku"),
+    [
+        ("Алёнка 200 г", "CH-002"),
+        ("爱莲巧 200克", "CH-002"),
+        ("алёнка 100г", "CH-001"),
+        ("草莓酱", "GR-005"),
+        ("樱桃果酱", "GR-006"),
+        ("вишнёвое варенье", "GR-006"),
+        ("клубничное варенье", "GR-005"),
+        ("Балтика 9", "AL-004"),
+        ("Балтика №7", "AL-003"),
+        ("квас 0,5", "DR-002"),
+        ("квас 1.5л", "DR-001"),
+    ],
+)
+def test_variants_by_size_flavour_number(query: str, sku: str) -> None:
+    assert shared_index().search(query)[0].sku == sku
+
+
+def test_scores_are_sorted_and_bounded() -> None:
+    got = shared_index().search("шоколад", limit=5)
+    assert 1 <= len(got) <= 5
+    assert all(0 <= m.score <= 100 for m in got)
+    assert [m.score for m in got] == sorted((m.score for m in got), reverse=True)
+
+
+def test_nothing_for_no_product_words() -> None:
+    assert shared_index().search("有吗") == []
+    assert shared_index().search("") == []
+
+
+def test_categories() -> None:
+    idx = shared_index()
+    assert idx.match_category("有糖果吗", "zh") == "糖果"
+    assert idx.match_category("какой шоколад есть", "ru") == "Шоколад"
+    assert idx.match_category("Алёнка", "ru") is None
+    assert set(idx.category_skus("巧克力")) == set(idx.category_skus("Шоколад"))
+    assert "CH-001" in idx.category_skus("巧克力")
+
+
+def test_empty_and_duplicate_catalogs() -> None:
+    assert len(ProductIndex([])) == 0
+    assert ProductIndex([]).search("водка") == []
+    recs = [ProductRecord("A", "Водка", "伏特加"), ProductRecord("B", "Водка", "伏特加")]
+    assert {m.sku for m in ProductIndex(recs).search("водка")} == {"A", "B"}
