@@ -123,12 +123,11 @@ class Engine:
     async def staff_card(self, user_id: int, display_name: str, staff_lang: Lang) -> str:
         """The context staff see first in a new topic: who, role, language, recent turns, orders."""
         tr = self.i18n[staff_lang]
-        async with self.sessions() as session:
+        async with self.sessions.begin() as session:
             conversation = await get_conversation(session, user_id, lock=False)
             viewer = await resolve_viewer(session, user_id, self.staff_ids)
             messages = await recent_messages(session, conversation.id, limit=8)
             orders = await OrderAccess(session, viewer).list(limit=5)
-            await session.rollback()
         lang_name = {"zh": "中文", "ru": "русский"}.get(conversation.lang or "", "?")
         lines = [
             tr._("Customer: {name} (id {user_id})", name=display_name, user_id=user_id),
@@ -177,10 +176,9 @@ class Engine:
         aliases = {"shipping": "shipping_info", "payment": "payment_info", "returns": "return_policy",
                    "return": "return_policy", "customs": "customs_info"}  # fmt: skip
         topic = aliases.get(topic, topic)
-        async with self.sessions() as session:
+        async with self.sessions.begin() as session:
             conversation = await get_conversation(session, user_id, lock=False)
             viewer = await resolve_viewer(session, user_id, self.staff_ids)
-            await session.commit()
         lang: Lang = "ru" if conversation.lang == "ru" else "zh"
         answer = self.faq.answer(topic, lang, viewer.role.value)
         return (answer, lang) if answer else None
