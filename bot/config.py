@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     #: The language of the context cards and notices the bot posts in the staff group.
     staff_lang: str = "zh"
+    #: Pace outgoing messages to Telegram's limits (tests of other things switch it off).
+    telegram_rate_limits: bool = True
+    #: Incoming messages one user may send per minute before the bot goes quiet for a while.
+    user_messages_per_minute: int = 30
     #: The shop's own time zone: dates in replies are shown in it.
     shop_timezone: str = "Asia/Shanghai"
     data_dir: Path = PROJECT_ROOT / "catalog_data"

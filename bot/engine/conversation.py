@@ -97,6 +97,7 @@ class Engine:
         understander = await self.catalog.get()
         async with self.sessions.begin() as session:
             conversation = await get_conversation(session, incoming.user_id)
+            conversation.blocked_bot = False  # writing to us again means it unblocked the bot
             viewer = await resolve_viewer(session, incoming.user_id, self.staff_ids)
             text = clean(incoming.text)
             lang = self._language(conversation, text, incoming.lang_code)
@@ -438,6 +439,8 @@ class Engine:
         out: list[Outgoing] = []
         for user_id in users:
             conversation = await get_conversation(session, user_id, lock=False)
+            if conversation.blocked_bot:
+                continue  # Telegram refused earlier: it blocked the bot
             lang: Lang = "ru" if conversation.lang == "ru" else "zh"
             tr = self.i18n[lang]
             text = tr._("Good news: your order {order_no} has been shipped.", order_no=order.order_no)

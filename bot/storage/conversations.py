@@ -114,3 +114,23 @@ async def verify_phone(session: AsyncSession, telegram_user_id: int, phone: str)
         session.add(customer)
     customer.verified_phone = phone
     customer.phone_verified_at = utcnow()
+
+
+async def mark_blocked(session: AsyncSession, telegram_user_id: int, blocked: bool = True) -> None:
+    """The user blocked the bot (Telegram answered 403): later sends to it are skipped."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.telegram_user_id == telegram_user_id)
+        .values(blocked_bot=blocked)
+    )
+
+
+async def blocked_users(session: AsyncSession, user_ids: list[int]) -> set[int]:
+    if not user_ids:
+        return set()
+    rows = await session.execute(
+        select(Conversation.telegram_user_id).where(
+            Conversation.telegram_user_id.in_(user_ids), Conversation.blocked_bot.is_(True)
+        )
+    )
+    return set(rows.scalars())

@@ -13,10 +13,13 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.app import App
 from bot.engine.i18n import LANGS, N_
+from bot.storage.conversations import mark_blocked
 from bot.telegram.dedup import DatabaseUpdateSeen, RedisUpdateSeen, UpdateSeen
+from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests
 from bot.telegram.locks import Locks
 from bot.telegram.middlewares import DropRepeatedUpdates
 from bot.telegram.relay import StaffRelay
+from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, UserFloodLimit
 from bot.telegram.routers.private import create_private_router
 from bot.telegram.routers.staff import create_staff_router
 
@@ -56,6 +59,13 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatche
     else:
         storage, isolation = MemoryStorage(), SimpleEventIsolation()
         seen = DatabaseUpdateSeen(app.database.sessions)
+    limiter = RateLimiter(OutboxLimits()) if settings.telegram_rate_limits else None
+
+    async def on_blocked(user_id: int) -> None:
+        async with app.database.sessions.begin() as session:
+            await mark_blocked(session, user_id)
+
+    bot.session.middleware(ReliableRequests(limiter, on_blocked=on_blocked))
     staff_lang = "ru" if settings.staff_lang == "ru" else "zh"
     relay = StaffRelay(
         bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis)
@@ -63,7 +73,12 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatche
     dispatcher = Dispatcher(
         storage=storage, events_isolation=isolation, engine=app.engine, i18n=app.i18n, relay=relay, app=app
     )
+    pending = PendingUpdates(redis)
+    dispatcher["pending"] = pending
+    # Outermost first: a database failure anywhere below (dedup included) keeps the update for later.
+    dispatcher.update.outer_middleware(KeepWhenDatabaseDown(pending, app.i18n))
     dispatcher.update.outer_middleware(DropRepeatedUpdates(seen))
+    dispatcher.update.outer_middleware(UserFloodLimit(settings.user_messages_per_minute, app.i18n, redis))
     if settings.staff_chat_id is not None:
         dispatcher.include_router(create_staff_router(settings.staff_chat_id, settings.staff_user_ids))
     dispatcher.include_router(create_private_router())

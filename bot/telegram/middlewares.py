@@ -26,6 +26,8 @@ class DropRepeatedUpdates(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        if data.get("kefu_replay"):
+            return await handler(event, data)  # a kept update coming back: already counted once
         if isinstance(event, Update) and not await self.seen.first_time(event.update_id):
             log.info("repeated update dropped", extra={"update_id": event.update_id})
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from typing import Any
@@ -14,6 +15,7 @@ from bot.app import App, build_app
 from bot.config import Settings
 from bot.storage.runtime import open_database
 from bot.telegram.factory import create_bot, create_dispatcher, create_redis, set_commands
+from bot.telegram.resilience import replay_pending
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -35,12 +37,14 @@ async def run_polling(settings: Settings) -> int:
         bot = create_bot(settings.telegram_token, settings.telegram_api_url)
         redis = create_redis(settings.redis_url)
         dispatcher = create_dispatcher(app, bot, redis)
+        replayer = asyncio.create_task(replay_pending(dispatcher, bot, db.engine, dispatcher["pending"]))
         try:
             await set_commands(bot, app)
             # Long polling and a webhook exclude each other; this does not drop pending updates.
             await bot.delete_webhook(drop_pending_updates=False)
             await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
         finally:
+            replayer.cancel()
             if redis is not None:
                 await redis.aclose()
     return 0
@@ -75,8 +79,6 @@ def create_webhook_app(app: App, bot: Bot, dispatcher: Dispatcher, secret: str) 
 
 
 async def run_webhook(settings: Settings) -> int:
-    import asyncio
-
     host, _, port = settings.webhook_listen.rpartition(":")
     async with open_database(settings.database_url) as db:
         app = build_app(settings, db)
@@ -89,6 +91,7 @@ async def run_webhook(settings: Settings) -> int:
         await runner.setup()
         site = web.TCPSite(runner, host or "127.0.0.1", int(port))
         await site.start()
+        replayer = asyncio.create_task(replay_pending(dispatcher, bot, db.engine, dispatcher["pending"]))
         try:
             await set_commands(bot, app)
             if settings.webhook_url:
@@ -102,6 +105,7 @@ async def run_webhook(settings: Settings) -> int:
             await asyncio.Event().wait()
         finally:
             # Shutting one process down deletes neither the webhook nor the commands: others may still run.
+            replayer.cancel()
             await runner.cleanup()
             await bot.session.close()
             if redis is not None:

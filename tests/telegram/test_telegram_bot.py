@@ -55,6 +55,7 @@ def settings_for(database: Database, fake: FakeBotAPI) -> Settings:
         telegram_api_url=fake.url,
         staff_chat_id=STAFF_CHAT,
         staff_user_ids=frozenset({STAFF}),
+        telegram_rate_limits=False,  # pacing has its own tests; here it would only slow things down
     )
 
 
@@ -198,7 +199,11 @@ async def test_outsiders_general_topic_and_service_messages_are_ignored(tg: Harn
     general = tg.fake.group_message(STAFF_CHAT, STAFF, "General 里的消息")
     await tg.feed(general)
     # a reply in General carries a misleading message_thread_id (the replied-to message's id)
-    await tg.feed(tg.fake.group_message(STAFF_CHAT, STAFF, "reply in General", reply_to=general["message"]["message_id"]))
+    await tg.feed(
+        tg.fake.group_message(
+            STAFF_CHAT, STAFF, "reply in General", reply_to=general["message"]["message_id"]
+        )
+    )
     await tg.feed(tg.fake.forum_topic_edited(STAFF_CHAT, thread, "renamed", user_id=STAFF))
     await tg.feed(tg.fake.forum_topic_closed(STAFF_CHAT, thread, user_id=STAFF))
     assert tg.fake.calls_of("copyMessage", since=mark) == []

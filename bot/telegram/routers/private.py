@@ -6,6 +6,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, User
 
 from bot.engine.conversation import Engine
@@ -94,7 +95,10 @@ def create_private_router() -> Router:
     async def on_button(
         query: CallbackQuery, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay
     ) -> None:
-        await query.answer()
+        try:
+            await query.answer()  # stops the button's spinner; never retried (it expires), never fatal
+        except TelegramAPIError as error:
+            log.info("callback answer failed", extra={"chat": query.from_user.id, "error": str(error)})
         if query.message is None or not query.data:
             return
         incoming = Incoming(query.from_user.id, lang_code=query.from_user.language_code, callback=query.data)
