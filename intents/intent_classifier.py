@@ -10,9 +10,11 @@ product) shift the balance. Below a confidence threshold the answer is out_of_sc
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from rapidfuzz.distance import OSA
 
@@ -20,7 +22,7 @@ from intents import chinese, russian
 from intents.language import LatinKind, latin_kind
 from intents.normalize import clean_latin, fold, is_cyrillic, is_han, tokens
 from intents.orders import mask_codes
-from intents.resources import load
+from intents.resources import load, word_set
 
 INTENTS = (
     "greeting",
@@ -43,6 +45,46 @@ THRESHOLD = 0.34  # below this the matcher admits it does not know
 ORDER_TOKEN = "ordno"  # what order/tracking numbers become, in examples and messages alike
 
 _SMALL_TALK = ("greeting", "thanks", "goodbye")
+# topics a named product does not turn into a product question ('伏特加能过海关吗', 'сгущёнка протекла')
+_OTHER_TOPICS = (
+    "order_status",
+    "order_list",
+    "shipping_info",
+    "payment_info",
+    "return_policy",
+    "customs_info",
+    "human_handoff",
+    "supplier_ship",
+)
+# services whose price is asked like a product's ('сколько стоит доставка', '关税多少钱')
+_PRICED_SERVICES = ("shipping_info", "customs_info")
+# general questions that a named order turns into a question about that order
+_ORDER_DAMPED = ("shipping_info", "customs_info")
+
+# Chinese A-not-A / "V没有" questions: '发货没有', '到了没', '有货没' ask the same as '发货了吗'.
+# Not after 还/都/也/就/并/从/有 ('还没有' is "not yet", '有没有' is its own question form).
+_ZH_NEG_QUESTION_RE = re.compile("(?<![还都也就并从有])了?没有?(?![\u3400-\u9fff])")
+
+
+def zh_question_form(folded: str) -> str:
+    """'发货没有' -> '发货了吗', '到了没' -> '到了吗': one spelling of the yes/no question."""
+    if "没" not in folded:
+        return folded
+    return _ZH_NEG_QUESTION_RE.sub("了吗", folded)
+
+
+def is_question(text: str, lang: str) -> bool:
+    """A question mark, or a question word of the language (Chinese particles anywhere in a Han run,
+    Russian interrogatives as whole words)."""
+    if "?" in text or "？" in text:
+        return True
+    f = fold(text)
+    if lang == "zh":
+        words = word_set("intent", "zh_question")
+        runs = [zh_question_form(t) for t in tokens(f) if is_han(t)]
+        return any(w in r for r in runs for w in words)
+    words = word_set("intent", "ru_question")
+    return any(t in words for t in tokens(f))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +96,7 @@ class Signals:
     product_score: float = 0.0  # best product match, 0..100
     product_coverage: float = 0.0  # share of the message's product words explained by it
     category: bool = False  # names a whole category
+    codes: int = 0  # order/tracking-number-shaped spans in the message (an order plus a tracking number: 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +114,15 @@ def _units(text: str, lang: str) -> list[str]:
         if tok == ORDER_TOKEN:
             out.append("#order")
         elif is_han(tok):
-            out.append(tok)
+            out.append(zh_question_form(tok))
         elif is_cyrillic(tok):
             out.append(russian.stem(tok))
         elif any(c.isalpha() for c in tok):
             kind = latin_kind(tok)
             word = clean_latin(tok)
-            if kind is LatinKind.LAYOUT or (kind is LatinKind.UNKNOWN and lang == "ru"):
+            if lang == "zh" and word and chinese.split_pinyin(word) is not None:
+                out.append(word)  # a Chinese message: 'nin' is 您, not a transliterated нин
+            elif kind is LatinKind.LAYOUT or (kind is LatinKind.UNKNOWN and lang == "ru"):
                 conv = russian.layout_to_ru(tok)
                 if kind is LatinKind.UNKNOWN and not russian.is_known_word(conv):
                     conv = russian.detranslit(word)
@@ -105,27 +150,26 @@ def _grams(units: Iterable[str]) -> Counter[str]:
     return g
 
 
-@dataclass(slots=True)
-class _Keyword:
-    intent: str
-    text: str  # zh: folded phrase; ru: space-joined stems
-    stems: tuple[str, ...]
-    pinyin: str  # zh: joined pinyin for Latin messages ('' for short ones)
-    weight: float = 1.0
+def _pinyin_grams(units: Iterable[str]) -> Counter[str]:
+    """Folded pinyin syllables and syllable pairs of a message's Han runs and pinyin words, so a
+    message typed in pinyin ('tuihuo zenme tui') meets the Chinese examples it sounds like."""
+    sylls: list[str] = []
+    for u in units:
+        if u.startswith("#"):
+            continue
+        got = chinese.pinyin_of(u) if is_han(u) else chinese.split_pinyin(u) if u.isascii() else None
+        if got:
+            sylls.extend(chinese.fold_syllable(x) for x in got)
+    g: Counter[str] = Counter("p:" + x for x in sylls)
+    g.update(f"p:{a} {b}" for a, b in pairwise(sylls))
+    return g
 
 
-class _LanguageModel:
-    def __init__(self, lang: str, data: dict[str, dict[str, list[str]]]) -> None:
-        self.lang = lang
-        self.example_intent: list[str] = []
-        self.example_norm: list[float] = []
-        vectors: list[Counter[str]] = []
-        for intent, spec in data.items():
-            if intent not in INTENTS:
-                raise ValueError(f"unknown intent {intent!r} in intents_{lang}.toml")
-            for ex in spec.get("examples", []):
-                vectors.append(_grams(_units(ex, lang)))
-                self.example_intent.append(intent)
+class _Knn:
+    """TF-IDF cosine between a message and every example, through an inverted index of grams."""
+
+    def __init__(self, vectors: list[Counter[str]], labels: list[str]) -> None:
+        self.labels = labels
         n = len(vectors)
         df: Counter[str] = Counter()
         for v in vectors:
@@ -135,43 +179,10 @@ class _LanguageModel:
         for i, v in enumerate(vectors):
             weights = {g: (1.0 + math.log(c)) * self.idf[g] for g, c in v.items()}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            self.example_norm.append(norm)
             for g, w in weights.items():
                 self.postings[g].append((i, w / norm))
-        self.keywords = self._keywords(data)
-        self.han_keywords = [k for k in self.keywords if any(is_han(c) for c in k.text)]
-        self.phrase_keywords = [k for k in self.keywords if k not in self.han_keywords and len(k.stems) > 1]
-        self.word_keywords: dict[str, list[_Keyword]] = defaultdict(list)
-        # long single-word keywords by (first letter, length): one typo allowed (сколко, дотавка)
-        self.fuzzy_keywords: dict[tuple[str, int], list[_Keyword]] = defaultdict(list)
-        for k in self.keywords:
-            if k in self.han_keywords or len(k.stems) != 1:
-                continue
-            self.word_keywords[k.stems[0]].append(k)
-            if len(k.stems[0]) >= 5:
-                self.fuzzy_keywords[(k.stems[0][0], len(k.stems[0]))].append(k)
 
-    def _keywords(self, data: dict[str, dict[str, list[str]]]) -> list[_Keyword]:
-        out: list[_Keyword] = []
-        for intent, spec in data.items():
-            for raw in spec.get("keywords", []):
-                f = fold(raw)
-                if not f:
-                    continue
-                stems = tuple(russian.stem(t) if is_cyrillic(t) else t for t in tokens(f))
-                han = "".join(t for t in tokens(f) if is_han(t))
-                sylls = chinese.pinyin_of(han) if han else ()
-                py = "".join(sylls) if len(sylls) >= 2 else ""
-                out.append(_Keyword(intent, f, stems, py))
-        # a keyword that also shows up in other intents' examples says less about its own intent
-        examples = [(i, fold(e)) for i, spec in data.items() for e in spec.get("examples", [])]
-        for kw in out:
-            own = sum(1 for i, e in examples if i == kw.intent and kw.text in e)
-            other = sum(1 for i, e in examples if i != kw.intent and kw.text in e)
-            kw.weight = (1.0 + own) / (1.0 + own + 1.5 * other)
-        return out
-
-    def knn(self, grams: Counter[str]) -> dict[str, list[float]]:
+    def query(self, grams: Counter[str]) -> dict[str, list[float]]:
         weights = {g: (1.0 + math.log(c)) * self.idf[g] for g, c in grams.items() if g in self.idf}
         norm = math.sqrt(sum(w * w for w in weights.values()))
         if not norm:
@@ -182,33 +193,174 @@ class _LanguageModel:
             for i, ew in self.postings[g]:
                 acc[i] += qw * ew
         per: dict[str, list[float]] = defaultdict(list)
-        for i, s in acc.items():
-            per[self.example_intent[i]].append(s)
+        for i, sc in acc.items():
+            per[self.labels[i]].append(sc)
         for v in per.values():
             v.sort(reverse=True)
         return per
 
+
+@dataclass(slots=True)
+class _Keyword:
+    intent: str
+    text: str  # zh: folded phrase; ru: space-joined stems
+    stems: tuple[str, ...]  # ru: word stems, or the exact folded words of an '=' keyword
+    pinyin: str  # zh: joined pinyin for Latin messages ('' for short ones)
+    weight: float = 1.0
+    exact: bool = False  # '=мои заказы': these word forms only (the stem of мой/мои is one)
+
+
+_PREFIX = 7  # a keyword stem this long also matches longer derived forms (просроч -> просроченная)
+
+
+def _phrase_in(seq: list[str], phrase: tuple[str, ...]) -> bool:
+    """All words of a phrase within a window of len+1 words, in any order (Russian word order is
+    free: 'не то прислали' / 'прислали не то')."""
+    need = Counter(phrase)
+    n = len(phrase) + 1
+    for i, w in enumerate(seq):
+        if w in need and not need - Counter(seq[i : i + n]):
+            return True
+    return False
+
+
+def _covers(a: _Keyword, b: _Keyword) -> bool:
+    """Does keyword a contain keyword b (and say more)? '还在海关' covers '海关'."""
+    if a is b or len(a.text) <= len(b.text):
+        return False
+    if a.text.find(b.text) >= 0:
+        return True
+    return len(a.stems) > len(b.stems) and not a.exact and not b.exact and set(b.stems) <= set(a.stems)
+
+
+def _longest(found: list[_Keyword]) -> list[_Keyword]:
+    """Longest match wins: a keyword inside a longer keyword of another intent found in the same
+    message does not count ('до сих пор на таможне' is a parcel's state, not a customs question)."""
+    if len(found) < 2:
+        return found
+    return [b for b in found if not any(a.intent != b.intent and _covers(a, b) for a in found)]
+
+
+class _LanguageModel:
+    def __init__(self, lang: str, data: dict[str, dict[str, list[str]]]) -> None:
+        self.lang = lang
+        labels: list[str] = []
+        vectors: list[Counter[str]] = []
+        py_vectors: list[Counter[str]] = []
+        for intent, spec in data.items():
+            if intent not in INTENTS:
+                raise ValueError(f"unknown intent {intent!r} in intents_{lang}.toml")
+            for ex in spec.get("examples", []):
+                units = _units(ex, lang)
+                vectors.append(_grams(units))
+                if lang == "zh":
+                    py_vectors.append(_pinyin_grams(units))
+                labels.append(intent)
+        self.grams_knn = _Knn(vectors, labels)
+        # Chinese typed in pinyin: the examples compared by sound as well
+        self.pinyin_knn = _Knn(py_vectors, labels) if py_vectors else None
+        self.keywords = self._keywords(data)
+        self.han_keywords = [k for k in self.keywords if any(is_han(c) for c in k.text)]
+        self.phrase_keywords = [k for k in self.keywords if k not in self.han_keywords and len(k.stems) > 1]
+        self.word_keywords: dict[str, list[_Keyword]] = defaultdict(list)
+        self.form_keywords: dict[str, list[_Keyword]] = defaultdict(list)
+        # long single-word keywords by (first letter, length): one typo allowed (сколко, дотавка)
+        self.fuzzy_keywords: dict[tuple[str, int], list[_Keyword]] = defaultdict(list)
+        # and by their first letters: a longer derived form (просроч -> просроченн)
+        self.prefix_keywords: dict[str, list[_Keyword]] = defaultdict(list)
+        for k in self.keywords:
+            if k in self.han_keywords or len(k.stems) != 1:
+                continue
+            if k.exact:
+                self.form_keywords[k.stems[0]].append(k)
+                continue
+            self.word_keywords[k.stems[0]].append(k)
+            if len(k.stems[0]) >= 5:
+                self.fuzzy_keywords[(k.stems[0][0], len(k.stems[0]))].append(k)
+            if len(k.stems[0]) >= _PREFIX and is_cyrillic(k.stems[0]):
+                self.prefix_keywords[k.stems[0][:_PREFIX]].append(k)
+
+    def _keywords(self, data: dict[str, dict[str, list[str]]]) -> list[_Keyword]:
+        out: list[_Keyword] = []
+        for intent, spec in data.items():
+            for raw in spec.get("keywords", []):
+                exact = raw.startswith("=")
+                f = zh_question_form(fold(raw.lstrip("=")))
+                if not f:
+                    continue
+                if exact:
+                    stems = tuple(tokens(f))
+                else:
+                    stems = tuple(russian.stem(t) if is_cyrillic(t) else t for t in tokens(f))
+                han = "".join(t for t in tokens(f) if is_han(t))
+                sylls = chinese.pinyin_of(han) if han else ()
+                py = "".join(sylls) if len(sylls) >= 2 else ""
+                if any(k.intent == intent and k.stems == stems and k.exact == exact for k in out):
+                    continue  # оплата / оплатить: one stem counts once
+                out.append(_Keyword(intent, f, stems, py, exact=exact))
+        # a keyword that also shows up in other intents' examples says less about its own intent
+        examples = [
+            (i, zh_question_form(fold(e))) for i, spec in data.items() for e in spec.get("examples", [])
+        ]
+        for kw in out:
+            own = sum(1 for i, e in examples if i == kw.intent and kw.text in e)
+            other = sum(1 for i, e in examples if i != kw.intent and kw.text in e)
+            kw.weight = (1.0 + own) / (1.0 + own + 1.5 * other)
+        return out
+
+    def knn(self, units: list[str]) -> dict[str, list[float]]:
+        per = self.grams_knn.query(_grams(units))
+        if self.pinyin_knn is not None and not any(is_han(u) for u in units):
+            if any(latin_kind(u) is LatinKind.PINYIN for u in units if u.isascii() and not u.startswith("#")):
+                for intent, sims in self.pinyin_knn.query(_pinyin_grams(units)).items():
+                    if sims[0] > (per.get(intent) or [0.0])[0]:
+                        per[intent] = sims
+        return per
+
     def keyword_hits(self, text: str, units: list[str]) -> dict[str, float]:
-        f = fold(text)
+        f = zh_question_form(fold(text))
         stems = [u for u in units if not is_han(u)]
+        forms = [t for t in tokens(f) if is_cyrillic(t)]
         latin = "".join(u for u in units if u.isascii() and not u.startswith("#"))
         found: list[_Keyword] = [
             k for k in self.han_keywords if k.text in f or (bool(k.pinyin) and k.pinyin in latin)
         ]
+        for w in set(forms):
+            found.extend(self.form_keywords.get(w, ()))
+        # a typo is only assumed in a word the dictionary does not know (доставлен is not доставка);
+        # a known word also meets keywords through its dictionary form (вернули -> вернуть)
+        typo_stems: set[str] = set()
+        for w in set(forms):
+            if not russian.is_known_word(w):
+                typo_stems.add(russian.stem(w))
+                continue
+            ls = russian.stem(russian.lemma(w))
+            if ls != russian.stem(w):
+                found.extend(self.word_keywords.get(ls, ()))
         for m in set(stems):
             exact = self.word_keywords.get(m)
             if exact:
                 found.extend(exact)
-            elif len(m) >= 4:
+                continue
+            if len(m) >= 4 and (m in typo_stems or not is_cyrillic(m)):
                 for n in (len(m) - 1, len(m), len(m) + 1):
                     found.extend(
                         k for k in self.fuzzy_keywords.get((m[0], n), ()) if OSA.distance(m, k.stems[0]) <= 1
                     )
-        if self.phrase_keywords and len(stems) > 1:
-            joined = " " + " ".join(stems) + " "
-            found.extend(k for k in self.phrase_keywords if (" " + " ".join(k.stems) + " ") in joined)
+            if len(m) > _PREFIX:
+                found.extend(
+                    k
+                    for k in self.prefix_keywords.get(m[:_PREFIX], ())
+                    if m.startswith(k.stems[0]) and len(m) - len(k.stems[0]) <= 3
+                )
+        if self.phrase_keywords and len(stems) + len(forms) > 1:
+            stem_set, form_set = set(stems), set(forms)
+            for k in self.phrase_keywords:
+                seq, have = (forms, form_set) if k.exact else (stems, stem_set)
+                if have.issuperset(k.stems) and _phrase_in(seq, k.stems):
+                    found.append(k)
         hits: dict[str, float] = defaultdict(float)
-        for k in found:
+        for k in _longest(found):
             hits[k.intent] = max(hits[k.intent], k.weight) + 0.15 * min(hits[k.intent], k.weight)
         return hits
 
@@ -223,7 +375,7 @@ class IntentClassifier:
     def classify(self, text: str, lang: str, signals: Signals = Signals()) -> IntentResult:
         model = self._models.get(lang) or next(iter(self._models.values()))
         units = _units(text, model.lang)
-        knn = model.knn(_grams(units))
+        knn = model.knn(units)
         kw = model.keyword_hits(text, units)
         scores: dict[str, float] = {}
         for intent in INTENTS:
@@ -231,7 +383,7 @@ class IntentClassifier:
             top = sims[0] if sims else 0.0
             top3 = sum(sims[:3]) / 3.0
             scores[intent] = 0.55 * top + 0.2 * top3 + 0.3 * min(1.2, kw.get(intent, 0.0))
-        self._apply_signals(scores, signals, kw, units)
+        self._apply_signals(scores, signals, kw, units, is_question(text, model.lang))
         best = max(scores, key=lambda i: scores[i])
         conf = max(0.0, min(1.0, scores[best]))
         if best != OUT_OF_SCOPE and conf < THRESHOLD:
@@ -239,22 +391,48 @@ class IntentClassifier:
         return IntentResult(best, round(conf, 3), scores)
 
     @staticmethod
-    def _apply_signals(scores: dict[str, float], s: Signals, kw: dict[str, float], units: list[str]) -> None:
+    def _apply_signals(
+        scores: dict[str, float], s: Signals, kw: dict[str, float], units: list[str], question: bool
+    ) -> None:
         # graded: a partial match (мёд алтайский when the shop sells other honey) still says "product"
         has_product = s.product_score >= 68 and s.product_coverage >= 0.3
+        ship_kw = kw.get("supplier_ship", 0.0)
+        if question:
+            # 'уже отправили?', 'KF-… 的快递单号是多少': a customer asking, not a supplier reporting
+            scores["supplier_ship"] -= 0.4
+            if ship_kw:
+                scores["order_status"] += 0.2
         if s.order_resolved or s.order_like:
             boost = 0.25 if s.order_resolved else 0.12
             scores["order_status"] += boost
-            scores["supplier_ship"] += boost * (1.0 if kw.get("supplier_ship") else 0.4)
-            scores["order_list"] -= 0.1
+            scores["supplier_ship"] += boost * (1.0 if ship_kw else 0.4)
+            if ship_kw and s.codes >= 2 and not question:
+                # an order number and a tracking number next to a shipping word: a shipment report
+                scores["supplier_ship"] += 0.2
+            # one named order: a question about that order, not about all of them or general rules
+            scores["order_list"] -= 0.3
+            for i in _ORDER_DAMPED:
+                scores[i] -= 0.15
             scores[OUT_OF_SCOPE] -= 0.2
             for i in _SMALL_TALK:
                 scores[i] -= 0.15
+        if kw.get("product_price") and not (has_product or s.category):
+            # the price of a service ('стоимость пересылки', '清关费用多少') is a question about it
+            for service in _PRICED_SERVICES:
+                if kw.get(service):
+                    scores[service] = max(scores[service], scores["product_price"] + 0.02)
         if has_product or s.category:
             quality = min(1.0, (s.product_score - 60.0) / 30.0) if has_product else 1.0
             strength = (0.18 + 0.12 * min(1.0, s.product_coverage)) * quality if has_product else 0.22
+            price_kw, search_kw = kw.get("product_price", 0.0), kw.get("product_search", 0.0)
+            if not (price_kw or search_kw) and any(kw.get(i) for i in _OTHER_TOPICS):
+                # the product is the context of another question (customs, a return, a shipment)
+                strength *= 0.4
             scores["product_search"] += strength
-            scores["product_price"] += strength * (1.0 if kw.get("product_price") else 0.5)
+            scores["product_price"] += strength * (1.0 if price_kw else 0.5)
+            if price_kw and not search_kw:
+                # 'Тушёнка почём?': a price word makes a question about a product a price question
+                scores["product_price"] = max(scores["product_price"], scores["product_search"] + 0.02)
             scores[OUT_OF_SCOPE] -= 0.25 * quality
             for i in _SMALL_TALK:
                 scores[i] -= 0.1

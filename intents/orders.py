@@ -49,11 +49,16 @@ def mask_codes(text: str, placeholder: str) -> str:
     return _SPAN_RE.sub(lambda m: f" {placeholder} " if _code_or_keep(m) == " " else m.group(), nfkc(text))
 
 
+_SIZE_SPAN_RE = re.compile(r"^\d+(?:[.,]\d+)?(?:g|gr|kg|ml|l|pcs)$", re.IGNORECASE)
+
+
 def _code_or_keep(m: re.Match[str]) -> str:
     span = m.group()
     digits = sum(c.isdigit() for c in span)
     letters = sum(c.isalpha() for c in span)
     if _TONED_PINYIN_RE.match(span) or not (digits >= 4 or (letters >= 2 and digits >= 3)):
+        return span
+    if _SIZE_SPAN_RE.match(span):  # '700ml', '1000g': a package size, not a code
         return span
     return " "
 

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz
 
 from intents import chinese, russian
 from intents.language import LatinKind
-from intents.normalize import clean_latin, fold, fold_uncached, is_cyrillic, is_han, tokens
+from intents.normalize import CYR_RE, clean_latin, fold, fold_uncached, is_cyrillic, is_han, tokens
 from intents.query import QueryParts, analyse, number_tokens
 from intents.sizes import sizes, strip_sizes
 
@@ -83,11 +83,35 @@ def _word_grams(word: str, out: set[str]) -> None:
     out.update(map(_cat, map(_cat, w, w[1:]), w[2:]))
 
 
+_OTHER, _SPELT, _SOUND = 0, 1, 2  # gram kinds: Han/Latin/sizes, Cyrillic spelling, Cyrillic sound key
+
+
+def _gram_kind(g: str) -> int:
+    if g[0] == "%":
+        return _SOUND
+    return _SPELT if CYR_RE.search(g) else _OTHER
+
+
+def _phonetic_grams(word: str, out: set[str]) -> None:
+    """Trigrams of the sound key of a Cyrillic word's stem (endings inflect), in their own namespace."""
+    w = f" {russian.phonetic(russian.stem(word))} "
+    out.update("%" + w[i : i + 3] for i in range(len(w) - 2))
+
+
 def _syllable_grams(sylls: Iterable[str], out: set[str]) -> None:
     folded = [chinese.fold_syllable(s) for s in sylls]
     if len(folded) == 1:
         out.add("~" + folded[0])
     out.update(f"~{a} {b}" for a, b in pairwise(folded))
+
+
+def _phonetic_words(text: str) -> str:
+    return " ".join(russian.phonetic(w) for w in text.split())
+
+
+def _folded_pinyin(han: str) -> str:
+    """Homophone key of a Han string: folded toneless syllables ('巧克丽' and '巧克力' agree)."""
+    return " ".join(chinese.fold_syllable(x) for x in chinese.pinyin_of(han))
 
 
 def _number_as_sizes(n: str) -> tuple[str, ...]:
@@ -212,6 +236,7 @@ class ProductIndex:
                 ru[" ".join(russian.stem(w) for w in cyr)] = None
                 for w in cyr:
                     _word_grams(w, g)
+                    _phonetic_grams(w, g)
             alpha = [russian.translit(t) if is_cyrillic(t) else clean_latin(t) for t in toks if not is_han(t)]
             skel = " ".join(s for s in (russian.skeleton(a) for a in alpha) if s)
             if skel:
@@ -224,12 +249,12 @@ class ProductIndex:
         asc = _FS.join((_KS.join(py), _KS.join(sk), " ".join(sorted(size)), " ".join(sorted(nums))))
         return uni, asc
 
-    def _category_strings(self, cat: tuple[str, str]) -> tuple[str, str, str]:
+    def _category_strings(self, cat: tuple[str, str]) -> tuple[str, str, str, str]:
         ru, zh = cat
         ru_f = " ".join(russian.stem(w) for w in tokens(fold(ru)) if is_cyrillic(w))
         zh_f = "".join(t for t in tokens(fold(zh)) if is_han(t))
         py = "".join(chinese.pinyin_of(zh_f)) if zh_f else ""
-        return ru_f, zh_f, py
+        return ru_f, zh_f, py, _folded_pinyin(zh_f)
 
     # ---- querying -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -246,14 +271,27 @@ class ProductIndex:
         if q.empty and not q.sizes:
             return []
         qgrams = self._query_grams(q)
-        scored = self._candidates(qgrams)
-        if not scored:
+        parts = self._candidates(qgrams)
+        if not parts:
             return []
-        total = sum(self._idf.get(g, 0.0) for g in qgrams if g in self._idf) or 1.0
+        # coverage: the share of the query's gram weight a product has, read as spelt (Cyrillic
+        # trigrams) or as sounded (their sound keys), whichever explains more
+        totals = [0.0, 0.0, 0.0]
+        for g in qgrams:
+            if g in self._idf:
+                totals[_gram_kind(g)] += self._idf[g]
+        spelt = (totals[_OTHER] + totals[_SPELT]) or 1.0
+        sounded = (totals[_OTHER] + totals[_SOUND]) or 1.0
+        scored = {
+            pid: max(
+                (a[_OTHER] + a[_SPELT]) / spelt, (a[_OTHER] + a[_SOUND]) / sounded if totals[_SOUND] else 0.0
+            )
+            for pid, a in parts.items()
+        }
         # rank by gram score; among equals prefer short product texts (the plain product, not a kit)
         top = heapq.nlargest(_CANDIDATES, scored.items(), key=itemgetter(1))
         floor = 0.4 * top[0][1]
-        hits = [self._rerank(q, pid, acc / total) for pid, acc in top if acc >= floor]
+        hits = [self._rerank(q, pid, cov) for pid, cov in top if cov >= floor]
         hits.sort(key=lambda h: (-h.score, h.pid))
         return hits[:limit]
 
@@ -265,6 +303,7 @@ class ProductIndex:
             _syllable_grams(chinese.pinyin_of("".join(q.han)), grams)
         for w in (*q.cyr, *q.layout_alt):
             _word_grams(w, grams)
+            _phonetic_grams(w, grams)
         for w in q.latin:
             _word_grams(w, grams)
             _word_grams(russian.skeleton(w), grams)
@@ -277,10 +316,10 @@ class ProductIndex:
         grams.update("#" + s for n in q.numbers for s in _number_as_sizes(n))
         return grams
 
-    def _candidates(self, qgrams: set[str]) -> dict[int, float]:
+    def _candidates(self, qgrams: set[str]) -> dict[int, list[float]]:
         present = [(len(self._postings[g]), g) for g in qgrams if g in self._postings]
         present.sort()
-        acc: dict[int, float] = {}
+        acc: dict[int, list[float]] = {}
         read = 0
         for df, g in present:
             if read + df > _BUDGET:
@@ -291,10 +330,13 @@ class ProductIndex:
                 df = _BUDGET
             read += df
             w = self._idf[g]
-            get = acc.get
+            kind = _gram_kind(g)
             postings = self._postings[g]
             for pid in postings if df == len(postings) else postings[:df]:
-                acc[pid] = get(pid, 0.0) + w
+                a = acc.get(pid)
+                if a is None:
+                    a = acc[pid] = [0.0, 0.0, 0.0]
+                a[kind] += w
         return acc
 
     def _rerank(self, q: QueryParts, pid: int, coverage: float) -> Hit:
@@ -318,7 +360,13 @@ class ProductIndex:
         if q.cyr:
             ru_keys = uni[_U_RU].split(_KS) if uni[_U_RU] else []
             qr = " ".join(russian.stem(w) for w in q.cyr)
-            parts.append((float(sum(map(len, q.cyr))), _best(qr, ru_keys, words=True) if ru_keys else 0.0))
+            s = _best(qr, ru_keys, words=True) if ru_keys else 0.0
+            if s < 92 and ru_keys:
+                # misspelt by ear (вотка, сгушенка): compare sound keys, a little below a true match
+                s = max(
+                    s, 0.92 * _best(_phonetic_words(qr), [_phonetic_words(k) for k in ru_keys], words=True)
+                )
+            parts.append((float(sum(map(len, q.cyr))), s))
         if q.latin:
             best, latin_via = 0.0, ""
             if asc[_A_PY]:
@@ -376,13 +424,17 @@ class ProductIndex:
         qh = "".join(q.han)
         qr = " ".join(russian.stem(w) for w in (*q.cyr, *q.layout_alt))
         ql = "".join(q.latin)
+        qp = _folded_pinyin(qh) if qh else ""
         best, best_cid = 0.0, -1
-        for cid, (ru_f, zh_f, py) in enumerate(self._category_keys):
+        for cid, (ru_f, zh_f, py, zh_fp) in enumerate(self._category_keys):
             s = 0.0
             if qh and zh_f:
                 s = max(s, fuzz.ratio(qh, zh_f, processor=None))
                 if (len(qh) >= 2 and zh_f.startswith(qh)) or qh.endswith(zh_f):
                     s = max(s, 92.0)
+                if s < 88 and len(qh) >= 2 and zh_fp:
+                    # typed by sound: 巧克丽 for 巧克力
+                    s = max(s, 0.95 * fuzz.ratio(qp, zh_fp, processor=None))
             if qr and ru_f:
                 s = max(s, fuzz.token_set_ratio(qr, ru_f, processor=None) if len(qr) >= 4 else 0.0)
             if ql and py:

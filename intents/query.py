@@ -45,6 +45,45 @@ def number_tokens(folded_without_sizes: str) -> frozenset[str]:
     return frozenset(n.replace(",", ".") for n in _NUM_RE.findall(folded_without_sizes))
 
 
+@lru_cache(maxsize=1)
+def pinyin_stop() -> frozenset[str]:
+    """The Chinese query stop words as joined toneless pinyin ('duoshao', 'youhuo', 'ma'), built
+    once: 'lianru duoshao qian' asks for 炼乳 as '炼乳多少钱' does."""
+    return frozenset("".join(chinese.pinyin_of(w)) for w in word_set("query", "zh_stop")) - {""}
+
+
+def _drop_pinyin_stop(words: list[str], pinyin: list[bool]) -> list[bool]:
+    """Which Latin words are question words in pinyin. Runs of words that join into a stop word
+    ('you huo' = 有货) go; a lone one-syllable stop word ('ma', 'qian') only when the product is
+    typed as a joined word elsewhere (in 'da lie ba' every syllable is part of the name)."""
+    stop = pinyin_stop()
+    n = len(words)
+    drop = [False] * n
+    joined_name = any(
+        p and (sylls := chinese.split_pinyin(w)) is not None and len(sylls) >= 2 and w not in stop
+        for w, p in zip(words, pinyin, strict=True)
+    )
+    i = 0
+    while i < n:
+        if not pinyin[i]:
+            i += 1
+            continue
+        best = 0
+        for j in range(min(n, i + 4), i, -1):
+            if all(pinyin[i:j]) and "".join(words[i:j]) in stop:
+                best = j
+                break
+        if best:
+            single = best == i + 1 and len(chinese.split_pinyin(words[i]) or ()) < 2
+            if not single or joined_name:
+                for k in range(i, best):
+                    drop[k] = True
+            i = best
+        else:
+            i += 1
+    return drop
+
+
 def _content_han(run: str) -> list[str]:
     stop = word_set("query", "zh_stop")
     return [w for w in chinese.segment(run) if w not in stop and w.strip()]
@@ -89,6 +128,14 @@ def analyse(text: str) -> QueryParts:
             sylls = chinese.split_pinyin(word)
             if sylls is not None:
                 pinyin.append(sylls)
+    if len(latin) > 1 and any(k is LatinKind.PINYIN for k in kinds):
+        drop = _drop_pinyin_stop(latin, [k is LatinKind.PINYIN for k in kinds])
+        if not all(drop):
+            keep = [i for i, d in enumerate(drop) if not d]
+            pinyin = [s for s in (chinese.split_pinyin(latin[i]) for i in keep) if s is not None]
+            layout_alt = [a for a in layout_alt if any(russian.layout_to_ru(latin[i]) == a for i in keep)]
+            latin = [latin[i] for i in keep]
+            kinds = [kinds[i] for i in keep]
     return QueryParts(
         tuple(han),
         tuple(cyr),

@@ -109,6 +109,25 @@ def translit(cyr: str) -> str:
     return cyr.translate(_TRANSLIT_TABLE)
 
 
+# Spelling by ear: voiced consonants devoiced, unstressed-sounding vowels merged, soft/hard signs
+# dropped, щ/ш and й/и merged, doubles collapsed, so 'вотка' meets 'водка', 'сгушонка' 'сгущенка'.
+_PHONETIC = str.maketrans({
+    "б": "п", "в": "ф", "г": "к", "д": "т", "ж": "ш", "з": "с", "щ": "ш", "о": "а", "ё": "е", "э": "е",
+    "ы": "и", "й": "и", "я": "а", "ю": "у", "ь": None, "ъ": None,
+})  # fmt: skip
+
+
+@lru_cache(maxsize=262144)
+def phonetic(word: str) -> str:
+    """Sound key of a folded Cyrillic word or stem (for misspellings by ear, compared fuzzily)."""
+    s = word.translate(_PHONETIC)
+    out: list[str] = []
+    for c in s:
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
 # Reverse transliteration, good enough to ask the dictionary whether 'pryaniki' is a Russian word.
 _REVERSE = (
     ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"),

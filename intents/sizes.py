@@ -24,10 +24,24 @@ _UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=Tru
 SIZE_RE = re.compile(rf"(\d+(?:[.,]\d+)?)\s*({_UNIT_ALT})(?![a-zа-я])")
 
 
+# Chinese numerals before a unit: '一公斤', '两斤', '半升' (digits are what the catalog uses)
+_ZH_DIGITS = {"半": "0.5", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "十": "10"}  # fmt: skip
+_ZH_NUM_RE = re.compile(
+    "(?<![0-9一二两三四五六七八九十百千万])([半一二两三四五六七八九十])(?=公斤|千克|斤|升|毫升|克)"
+)
+
+
+def zh_numerals(folded: str) -> str:
+    """'一公斤' -> '1公斤' (only a single numeral right before a weight or volume unit)."""
+    if not _ZH_NUM_RE.search(folded):
+        return folded
+    return _ZH_NUM_RE.sub(lambda m: _ZH_DIGITS[m.group(1)], folded)
+
+
 def sizes(folded: str) -> frozenset[str]:
     """Size tokens found in folded text: '200g', '500ml', '12pc'. Counts of boxes/bottles included."""
     out: set[str] = set()
-    for num, unit in SIZE_RE.findall(folded):
+    for num, unit in SIZE_RE.findall(zh_numerals(folded)):
         canon, mult = _UNITS[unit]
         try:
             value = float(num.replace(",", ".")) * mult
@@ -38,4 +52,4 @@ def sizes(folded: str) -> frozenset[str]:
 
 
 def strip_sizes(folded: str) -> str:
-    return SIZE_RE.sub(" ", folded)
+    return SIZE_RE.sub(" ", zh_numerals(folded))

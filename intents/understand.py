@@ -15,6 +15,7 @@ from intents.query import QueryParts, analyse
 PRODUCT_INTENTS = frozenset({"product_search", "product_price"})
 MIN_PRODUCT_SCORE = 60.0  # weaker matches are noise from the words around the question
 MAX_PRODUCTS = 5
+NAMED_PRODUCT = 95.0  # a product match this good is the product asked for, whatever category is named
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class Understander:
             product_score=top.score if top else 0.0,
             product_coverage=top.coverage if top else 0.0,
             category=category is not None,
+            codes=len(candidates),
         )
         result = self.classifier.classify(text, lang, signals)
         products: tuple[ProductMatch, ...] = ()
@@ -103,10 +105,14 @@ class Understander:
             floor = max(MIN_PRODUCT_SCORE, hits[0].score - 25.0)
             out = [ProductMatch(self.index.sku(h.pid), round(h.score, 1)) for h in hits if h.score >= floor]
         if category is not None:
-            # a whole category was asked for: its products first, name matches of it before the rest
+            # a whole category was asked for: its products first, name matches of it before the rest;
+            # but a product named in full outside it stays first ('Юбилейное в шоколаде' is a biscuit)
             members = self.index.category_skus(category)
             member_set = set(members)
-            ranked = [m for m in out if m.sku in member_set]
+            named = [
+                m for m in out[:1] if m.sku not in member_set and hits and hits[0].score >= NAMED_PRODUCT
+            ]
+            ranked = named + [m for m in out if m.sku in member_set]
             seen = {m.sku for m in ranked}
             ranked.extend(ProductMatch(s, 50.0) for s in members if s not in seen)
             out = ranked
