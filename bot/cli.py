@@ -231,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the Telegram bot (long polling)")
     run.set_defaults(handler=cmd_run)
     webhook = sub.add_parser("webhook", help="the Telegram bot behind a webhook (aiohttp)")
+    webhook.add_argument(
+        "--register",
+        action="store_true",
+        help="register KEFU_WEBHOOK_URL and the command menus once, then exit",
+    )
     webhook.set_defaults(handler=cmd_webhook)
 
     imp = sub.add_parser("import", help="import suppliers, catalog or orders from a CSV or .xlsx file")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
+#: Per-update context (update id, chat) that every log line written while handling it carries.
+context: ContextVar[dict[str, Any] | None] = ContextVar("kefu_log_context", default=None)
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 

@@ -108,7 +108,17 @@ class Engine:
             reply = await self._respond(turn, understanding)
             conversation.lang = reply.lang
             self._log(turn, understanding, reply)
-            return reply
+        log.info(
+            "turn",
+            extra={
+                "user": incoming.user_id,
+                "role": viewer.role.value,
+                "intent": reply.intent,
+                "lang": reply.lang,
+                "handoff": reply.handoff,
+            },
+        )
+        return reply
 
     async def close_handoff(self, user_id: int, staff_id: int | None) -> Reply | None:
         """Staff give the chat back to the bot; the customer is told in its language."""

@@ -17,7 +17,7 @@ from bot.storage.conversations import mark_blocked
 from bot.telegram.dedup import DatabaseUpdateSeen, RedisUpdateSeen, UpdateSeen
 from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests
 from bot.telegram.locks import Locks
-from bot.telegram.middlewares import DropRepeatedUpdates
+from bot.telegram.middlewares import DropRepeatedUpdates, LogContext
 from bot.telegram.relay import StaffRelay
 from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, UserFloodLimit
 from bot.telegram.routers.private import create_private_router
@@ -76,6 +76,7 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatche
     pending = PendingUpdates(redis)
     dispatcher["pending"] = pending
     # Outermost first: a database failure anywhere below (dedup included) keeps the update for later.
+    dispatcher.update.outer_middleware(LogContext())
     dispatcher.update.outer_middleware(KeepWhenDatabaseDown(pending, app.i18n))
     dispatcher.update.outer_middleware(DropRepeatedUpdates(seen))
     dispatcher.update.outer_middleware(UserFloodLimit(settings.user_messages_per_minute, app.i18n, redis))

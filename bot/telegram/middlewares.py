@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
+from bot import logs
 from bot.telegram.dedup import UpdateSeen
 
 log = logging.getLogger(__name__)
@@ -32,3 +33,22 @@ class DropRepeatedUpdates(BaseMiddleware):
             log.info("repeated update dropped", extra={"update_id": event.update_id})
             return None
         return await handler(event, data)
+
+
+class LogContext(BaseMiddleware):
+    """Every log line written while an update is handled carries its update id and chat."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        chat = data.get("event_chat")
+        token = logs.context.set({"update_id": event.update_id, "chat": chat.id if chat else None})
+        try:
+            return await handler(event, data)
+        finally:
+            logs.context.reset(token)

@@ -78,6 +78,30 @@ def create_webhook_app(app: App, bot: Bot, dispatcher: Dispatcher, secret: str) 
     return web_app
 
 
+def webhook_endpoint(url: str) -> str:
+    return url if url.rstrip("/").endswith(WEBHOOK_PATH) else url.rstrip("/") + WEBHOOK_PATH
+
+
+async def register_webhook(settings: Settings) -> int:
+    """The deploy step: register the webhook and the command menus once, then exit."""
+    if not settings.webhook_url:
+        print("kefu webhook --register needs KEFU_WEBHOOK_URL (the public https URL).")
+        return 2
+    async with open_database(settings.database_url) as db:
+        app = build_app(settings, db)
+        assert settings.telegram_token and settings.webhook_secret
+        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        try:
+            await set_commands(bot, app)
+            await bot.set_webhook(
+                webhook_endpoint(settings.webhook_url), secret_token=settings.webhook_secret
+            )
+        finally:
+            await bot.session.close()
+    print(f"webhook registered: {webhook_endpoint(settings.webhook_url)}")
+    return 0
+
+
 async def run_webhook(settings: Settings) -> int:
     host, _, port = settings.webhook_listen.rpartition(":")
     async with open_database(settings.database_url) as db:
@@ -96,10 +120,7 @@ async def run_webhook(settings: Settings) -> int:
             await set_commands(bot, app)
             if settings.webhook_url:
                 await bot.set_webhook(
-                    settings.webhook_url + WEBHOOK_PATH
-                    if not settings.webhook_url.endswith(WEBHOOK_PATH)
-                    else settings.webhook_url,
-                    secret_token=settings.webhook_secret,
+                    webhook_endpoint(settings.webhook_url), secret_token=settings.webhook_secret
                 )
             log.info("webhook listening", extra={"listen": settings.webhook_listen})
             await asyncio.Event().wait()
