@@ -1,0 +1,97 @@
+"""Several bot processes on one database and one Redis: any process answers any update, once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from fake_bot_api import FakeBotAPI
+from redis.asyncio import Redis
+from test_telegram_bot import ALICE, STAFF, STAFF_CHAT, Harness, settings_for
+
+from bot.app import build_app
+from bot.storage.runtime import Database
+from bot.telegram.factory import create_bot, create_dispatcher
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest_asyncio.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except OSError as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+async def process(fake: FakeBotAPI, database: Database, redis: Redis) -> Harness:
+    """One 'process': its own bot, dispatcher, engine and relay; shared database and Redis."""
+    settings = settings_for(database, fake).model_copy(
+        update={"redis_url": REDIS_URL, "user_messages_per_minute": 5}
+    )
+    app = build_app(settings, database)
+    bot = create_bot(fake.token, fake.url)
+    return Harness(fake, app, bot, create_dispatcher(app, bot, redis))
+
+
+@pytest_asyncio.fixture
+async def pair(fake_api: FakeBotAPI, shop: Database, redis: Redis) -> AsyncIterator[tuple[Harness, Harness]]:
+    fake_api.set_chat(STAFF_CHAT, type="supergroup", is_forum=True, title="kefu staff")
+    first, second = await process(fake_api, shop, redis), await process(fake_api, shop, redis)
+    yield first, second
+    await first.bot.session.close()
+    await second.bot.session.close()
+
+
+async def test_a_repeated_update_on_two_processes_is_answered_once(pair: tuple[Harness, Harness]) -> None:
+    first, second = pair
+    update = first.fake.push_update(first.fake.private_message(ALICE, "你好"))
+    await asyncio.gather(
+        first.dispatcher.feed_raw_update(first.bot, update),
+        second.dispatcher.feed_raw_update(second.bot, update),
+    )
+    assert len(first.fake.sent_messages(chat_id=ALICE)) == 1
+
+
+async def test_a_handoff_started_on_one_process_is_relayed_by_another(pair: tuple[Harness, Harness]) -> None:
+    first, second = pair
+    await first.feed(first.fake.private_message(ALICE, "转人工", language_code="zh-hans"))
+    thread = int(first.fake.topics(STAFF_CHAT)[-1]["message_thread_id"])
+    mark = first.fake.mark()
+    await second.feed(second.fake.private_message(ALICE, "我的包裹丢了"))
+    [to_staff] = second.fake.calls_of("copyMessage", since=mark)
+    assert to_staff["message_thread_id"] == thread
+    await first.feed(first.fake.group_message(STAFF_CHAT, STAFF, "我们查一下", thread_id=thread))
+    assert second.fake.calls_of("copyMessage", since=mark)[-1]["chat_id"] == ALICE
+    assert len(first.fake.calls_of("createForumTopic")) == 1
+
+
+async def test_simultaneous_escalations_on_two_processes_open_one_topic(
+    pair: tuple[Harness, Harness],
+) -> None:
+    first, second = pair
+    one = first.fake.push_update(first.fake.private_message(ALICE, "转人工"))
+    two = first.fake.push_update(first.fake.private_message(ALICE, "人工客服在吗"))
+    await asyncio.gather(
+        first.dispatcher.feed_raw_update(first.bot, one), second.dispatcher.feed_raw_update(second.bot, two)
+    )
+    assert len(first.fake.calls_of("createForumTopic")) == 1
+
+
+async def test_a_flooding_user_gets_one_notice_then_quiet_across_processes(
+    pair: tuple[Harness, Harness],
+) -> None:
+    first, second = pair
+    for index in range(9):
+        harness = first if index % 2 else second
+        await harness.feed(harness.fake.private_message(ALICE, f"你好{index}"))
+    texts = [m["text"] for m in first.fake.sent_messages(chat_id=ALICE)]
+    assert len(texts) == 6  # five answers, one notice, then nothing
+    assert "太快" in texts[-1]
