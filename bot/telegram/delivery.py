@@ -103,6 +103,12 @@ class RateLimiter:
             await asyncio.sleep(wait)
 
 
+def _timed_out(error: Exception) -> bool:
+    return isinstance(error, TelegramNetworkError) and isinstance(
+        error.__cause__, asyncio.TimeoutError | TimeoutError
+    )
+
+
 class ReliableRequests(BaseRequestMiddleware):
     """Bounded retries: 429 after retry_after (never answerCallbackQuery: it expires), network errors and
     5xx with exponential backoff; a user who blocked the bot is reported once and not retried."""
@@ -143,7 +149,9 @@ class ReliableRequests(BaseRequestMiddleware):
                 )
                 await asyncio.sleep(min(error.retry_after, 300))
             except (TelegramNetworkError, TelegramServerError) as error:
-                if attempt == self.attempts:
+                if attempt == self.attempts or (sending and _timed_out(error)):
+                    # A send that timed out may well have been delivered: sending it again could
+                    # double it, so only requests that never left (connection errors, 5xx) are retried.
                     raise
                 delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
                 log.warning(

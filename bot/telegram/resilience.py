@@ -17,6 +17,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.types import TelegramObject, Update
+from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,7 +26,7 @@ from bot.engine.i18n import I18n
 from bot.engine.language import from_language_code
 
 log = logging.getLogger(__name__)
-DATABASE_ERRORS = (OperationalError, DBAPIError, ConnectionError, OSError, TimeoutError)
+DATABASE_ERRORS = (OperationalError, DBAPIError, ConnectionError, OSError, TimeoutError, RedisError)
 REPLAY_FLAG = "kefu_replay"
 
 
@@ -95,7 +96,7 @@ class KeepWhenDatabaseDown(BaseMiddleware):
             if not isinstance(event, Update):
                 raise
             if isinstance(error, SQLAlchemyError) and not isinstance(error, OperationalError | DBAPIError):
-                raise
+                raise  # a bug, not an outage: let it surface
             await self.pending.push(event.model_dump(mode="json", exclude_none=True, by_alias=True))
             user_id, lang_code, private = _sender(event)
             log.warning(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.engine.i18n import I18n
@@ -27,13 +27,20 @@ async def send_text(
     parts = split_message(text)
     ids: list[int] = []
     for index, part in enumerate(parts):
-        message = await bot.send_message(
-            chat_id,
-            part,
-            parse_mode=None,
-            message_thread_id=thread_id,
-            reply_markup=markup if index == len(parts) - 1 else None,
-        )
+        try:
+            message = await bot.send_message(
+                chat_id,
+                part,
+                parse_mode=None,
+                message_thread_id=thread_id,
+                reply_markup=markup if index == len(parts) - 1 else None,
+            )
+        except TelegramNetworkError as error:
+            if not isinstance(error.__cause__, TimeoutError):
+                raise
+            # Timed out: Telegram most likely has it; sending again could double it.
+            log.warning("send not confirmed (timeout)", extra={"chat": chat_id})
+            continue
         ids.append(message.message_id)
     return ids
 

@@ -164,3 +164,11 @@ async def test_killed_connections_are_replaced_transparently(
     await tg.feed(tg.fake.private_message(ALICE, "有格瓦斯吗"))
     answers = [m["text"] for m in tg.fake.sent_messages(chat_id=ALICE, since=mark)]
     assert len(answers) == 1 and "格瓦斯" in answers[0]
+
+
+async def test_a_send_that_times_out_is_not_sent_twice(tg: Harness) -> None:
+    tg.bot.session.timeout = 1  # the fake still carries the call out after the client gave up
+    tg.fake.delay_next("sendMessage", 1.5)
+    await tg.feed(tg.fake.private_message(ALICE, "你好"))
+    await asyncio.sleep(1.0)
+    assert len(tg.fake.sent_messages(chat_id=ALICE)) == 1  # delivered once, late, not doubled

@@ -95,3 +95,30 @@ async def test_a_flooding_user_gets_one_notice_then_quiet_across_processes(
     texts = [m["text"] for m in first.fake.sent_messages(chat_id=ALICE)]
     assert len(texts) == 6  # five answers, one notice, then nothing
     assert "太快" in texts[-1]
+
+
+async def test_redis_away_and_back_loses_and_doubles_nothing(
+    fake_api: FakeBotAPI, shop: Database, redis: Redis
+) -> None:
+    """With Redis gone, handling fails before anything is sent (a webhook answers 500, so Telegram sends
+    the update again); once Redis is back the re-sent update is answered exactly once."""
+    from tcp_proxy import TcpProxy
+
+    proxy = await TcpProxy("127.0.0.1", 6379).start()
+    proxied = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/14", socket_timeout=2, socket_connect_timeout=2)
+    harness = await process(fake_api, shop, proxied)
+    try:
+        await harness.feed(fake_api.private_message(ALICE, "你好"))
+        proxy.cut()
+        update = fake_api.push_update(fake_api.private_message(ALICE, "有格瓦斯吗"))
+        with pytest.raises(Exception):  # noqa: B017 - whichever Redis error surfaces; the webhook turns it into 500
+            await harness.dispatcher.feed_raw_update(harness.bot, update)
+        proxy.restore()
+        await harness.dispatcher.feed_raw_update(harness.bot, update)  # Telegram's re-send
+        await harness.dispatcher.feed_raw_update(harness.bot, update)  # and a duplicate of it
+        answers = [m["text"] for m in fake_api.sent_messages(chat_id=ALICE)]
+        assert len(answers) == 2 and "格瓦斯" in answers[1]
+    finally:
+        await harness.bot.session.close()
+        await proxied.aclose()
+        await proxy.stop()
