@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 TOPIC_GONE = ("message thread not found", "topic_deleted", "topic not found", "TOPIC_ID_INVALID")
 
 
+def _reply_to(message_id: int | None) -> ReplyParameters | None:
+    # The original may have been deleted meanwhile: still deliver, just without the quote.
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True) if message_id else None
+
+
 def topic_gone(error: TelegramBadRequest) -> bool:
     return any(marker.lower() in error.message.lower() for marker in TOPIC_GONE)
 
@@ -87,9 +92,7 @@ class StaffRelay:
                     from_chat_id=user_id,
                     message_id=message.message_id,
                     message_thread_id=thread_id,
-                    reply_parameters=ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-                    if reply_to
-                    else None,
+                    reply_parameters=_reply_to(reply_to),
                 )
             except TelegramBadRequest as error:
                 if topic_gone(error) and attempt == 0:
@@ -139,9 +142,7 @@ class StaffRelay:
             customer_id,
             from_chat_id=self.staff_chat_id,
             message_id=message.message_id,
-            reply_parameters=ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-            if reply_to
-            else None,
+            reply_parameters=_reply_to(reply_to),
         )
         async with self.sessions.begin() as session:
             conversation = await get_conversation(session, customer_id, lock=False)

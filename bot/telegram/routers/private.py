@@ -53,25 +53,15 @@ def create_private_router() -> Router:
         )
         await deliver(message, await engine.handle(incoming), bot, i18n, relay)
 
-    @router.message(F.text)
-    async def on_text(message: Message, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay) -> None:
-        assert message.from_user is not None
-        incoming = Incoming(
-            message.from_user.id,
-            message.text or "",
-            message.from_user.language_code,
-            telegram_message_id=message.message_id,
-        )
-        await deliver(message, await engine.handle(incoming), bot, i18n, relay)
-
     @router.message()
-    async def on_media(message: Message, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay) -> None:
-        """Stickers, photos, voice...: relayed during a handoff, otherwise a polite word (captions are read)."""
+    async def on_message(message: Message, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay) -> None:
+        """Text, and media (stickers, photos, voice): relayed during a handoff, otherwise answered; a
+        caption is read as text, media without one gets a polite word from the engine."""
         if message.from_user is None:
             return
         incoming = Incoming(
             message.from_user.id,
-            message.caption or "",
+            message.text or message.caption or "",
             message.from_user.language_code,
             telegram_message_id=message.message_id,
         )
