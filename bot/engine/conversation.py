@@ -138,7 +138,7 @@ class Engine:
             conversation = await get_conversation(session, user_id, lock=False)
             viewer = await resolve_viewer(session, user_id, self.staff_ids)
             messages = await recent_messages(session, conversation.id, limit=8)
-            orders = await OrderAccess(session, viewer).list(limit=5)
+            orders = await OrderAccess(session, viewer).recent(limit=5)
         lang_name = {"zh": "中文", "ru": "русский"}.get(conversation.lang or "", "?")
         lines = [
             tr._("Customer: {name} (id {user_id})", name=display_name, user_id=user_id),
@@ -370,7 +370,7 @@ class Engine:
         tr = turn.tr
         access = turn.orders()
         supplier = turn.viewer.role is Role.SUPPLIER
-        orders = await access.list(limit=10, statuses=replies.SUPPLIER_TODO if supplier else None)
+        orders = await access.recent(limit=10, statuses=replies.SUPPLIER_TODO if supplier else None)
         if supplier:
             if not orders:
                 return self._reply(turn, [tr._("You have no orders waiting to be shipped.")], intent)

@@ -17,7 +17,7 @@ from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 
 Lang = Literal["zh", "ru"]
 LANGS: tuple[Lang, ...] = ("zh", "ru")
@@ -52,7 +52,7 @@ class Translator:
     """The texts and formats of one language."""
 
     lang: Lang
-    translations: Translations
+    translations: NullTranslations
     timezone: ZoneInfo
 
     def _(self, message: str, **values: object) -> str:
@@ -65,7 +65,7 @@ class Translator:
     def price(self, amount: Decimal) -> str:
         return format_currency(amount, "CNY", locale=BABEL_LOCALES[self.lang])
 
-    def datetime(self, moment: datetime) -> str:
+    def format_datetime(self, moment: datetime) -> str:
         """A date and time in the shop's time zone, the way the user's locale writes it."""
         local = moment.astimezone(self.timezone)
         locale = BABEL_LOCALES[self.lang]
@@ -73,7 +73,7 @@ class Translator:
             f"{format_skeleton('MMMd', local, locale=locale)} {format_skeleton('Hm', local, locale=locale)}"
         )
 
-    def date(self, moment: datetime) -> str:
+    def format_date(self, moment: datetime) -> str:
         local = moment.astimezone(self.timezone)
         return format_skeleton("yMMMd", local, locale=BABEL_LOCALES[self.lang])
 

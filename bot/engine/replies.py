@@ -78,11 +78,13 @@ def order_card(tr: Translator, order: OrderView, *, for_supplier: bool = False) 
         for event in order.history:
             step = tr._(EVENT_WORDS.get(event.status, event.status))
             tracking = f" ({event.tracking_no})" if event.tracking_no and event.status == "shipped" else ""
-            lines.append(f"· {tr.datetime(event.changed_at)} {step}{tracking}")
+            lines.append(f"· {tr.format_datetime(event.changed_at)} {step}{tracking}")
     return "\n".join(lines)
 
 
 def order_summary(tr: Translator, order: OrderView) -> str:
     count = sum(line.quantity for line in order.lines)
     items = tr.n_("{n} item", "{n} items", count)
-    return f"· {order.order_no} — {status_word(tr, order.status)}, {items}, {tr.date(order.created_at)}"
+    return (
+        f"· {order.order_no} — {status_word(tr, order.status)}, {items}, {tr.format_date(order.created_at)}"
+    )

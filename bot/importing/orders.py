@@ -118,8 +118,8 @@ async def product_refs(session: AsyncSession, skus: Iterable[str]) -> dict[str, 
                 Product.sku.in_(batch)
             )
         )
-        for sku, *ref in result:
-            refs[sku] = ProductRef(*ref)
+        for sku, product_id, supplier_id, price in result:
+            refs[sku] = ProductRef(product_id, supplier_id, price)
     return refs
 
 
@@ -129,13 +129,13 @@ async def write(
     now = utcnow()
     existing: dict[str, tuple[int, str, str | None]] = {}
     for batch in chunks([r.key for r in records]):
-        result = await session.execute(
+        found = await session.execute(
             select(Order.order_key, Order.id, Order.status, Order.tracking_no).where(
                 Order.order_key.in_(batch)
             )
         )
-        for key, *rest in result:
-            existing[key] = (rest[0], rest[1], rest[2])
+        for key, order_id, status, tracking_no in found:
+            existing[key] = (order_id, status, tracking_no)
 
     def values(r: OrderRow) -> dict[str, object]:
         return {
@@ -151,17 +151,17 @@ async def write(
 
     new = [r for r in records if r.key not in existing]
     changed = [r for r in records if r.key in existing]
-    for batch in chunks(new):
-        await session.execute(insert(Order), [values(r) for r in batch])
+    for new_rows in chunks(new):
+        await session.execute(insert(Order), [values(r) for r in new_rows])
     if changed:
         stmt = (
             update(Order.__table__)  # type: ignore[arg-type]
             .where(Order.__table__.c.id == bindparam("_id"))
             .values({c: bindparam(c) for c in values(changed[0]) if c != "order_key"})
         )
-        for batch in chunks(changed):
+        for changed_rows in chunks(changed):
             params = []
-            for r in batch:
+            for r in changed_rows:
                 v = values(r)
                 v.pop("order_key")
                 v["_id"] = existing[r.key][0]
@@ -172,9 +172,11 @@ async def write(
             await session.execute(delete(OrderLine).where(OrderLine.order_id.in_(id_batch)))
 
     order_ids = {k: v[0] for k, v in existing.items()}
-    for batch in chunks([r.key for r in new]):
-        result = await session.execute(select(Order.order_key, Order.id).where(Order.order_key.in_(batch)))
-        order_ids.update(result.all())
+    for new_keys in chunks([r.key for r in new]):
+        inserted = await session.execute(
+            select(Order.order_key, Order.id).where(Order.order_key.in_(new_keys))
+        )
+        order_ids.update((key, order_id) for key, order_id in inserted)
 
     lines = [
         {
@@ -187,8 +189,8 @@ async def write(
         for r in records
         for sku, qty in r.items
     ]
-    for batch in chunks(lines):
-        await session.execute(insert(OrderLine), list(batch))
+    for line_rows in chunks(lines):
+        await session.execute(insert(OrderLine), list(line_rows))
 
     events: list[dict[str, object]] = []
     for r in new:
@@ -199,8 +201,8 @@ async def write(
         _, old_status, old_tracking = existing[r.key]
         if r.status != old_status or (r.tracking_no or None) != old_tracking:
             events.append(_event(order_ids[r.key], r.status, now, source, r.tracking_no))
-    for batch in chunks(events):
-        await session.execute(insert(OrderStatusEvent), list(batch))
+    for event_rows in chunks(events):
+        await session.execute(insert(OrderStatusEvent), list(event_rows))
 
 
 def _event(order_id: int, status: str, at: datetime, source: str, tracking: str | None) -> dict[str, object]:

@@ -6,8 +6,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.db import dialect_insert
 
 T = TypeVar("T")
 #: Rows per statement: well under SQLite's 32,766 bound parameters and asyncpg's 32,767.
@@ -25,8 +26,7 @@ async def upsert(
 ) -> None:
     if not rows:
         return
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[key], set_={column: stmt.excluded[column] for column in update}

@@ -149,7 +149,7 @@ class OrderAccess:
         orders = await self._load(and_(Order.order_key == key, visible_to(self.viewer)), limit=1)
         return orders[0] if orders else None
 
-    async def list(self, limit: int = 20, statuses: Sequence[str] | None = None) -> list[OrderView]:
+    async def recent(self, limit: int = 20, statuses: Sequence[str] | None = None) -> list[OrderView]:
         """The viewer's orders, newest first."""
         condition = visible_to(self.viewer)
         if statuses:
@@ -195,8 +195,10 @@ class OrderAccess:
         if self.viewer.role is Role.SUPPLIER:
             line_query = line_query.where(OrderLine.supplier_id == self.viewer.supplier_id)
         lines: dict[int, list[LineView]] = defaultdict(list)
-        for order_id, *fields in (await self.session.execute(line_query)).all():
-            lines[order_id].append(LineView(*fields))
+        for order_id, sku, name_ru, name_zh, quantity, price, supplier_code in await self.session.execute(
+            line_query
+        ):
+            lines[order_id].append(LineView(sku, name_ru, name_zh, quantity, price, supplier_code))
         history: dict[int, list[EventView]] = defaultdict(list)
         events = await self.session.execute(
             select(
@@ -208,8 +210,8 @@ class OrderAccess:
             .where(OrderStatusEvent.order_id.in_(ids))
             .order_by(OrderStatusEvent.changed_at, OrderStatusEvent.id)
         )
-        for order_id, *fields in events.all():
-            history[order_id].append(EventView(*fields))
+        for order_id, status, changed_at, tracking_no in events:
+            history[order_id].append(EventView(status, changed_at, tracking_no))
         return [
             OrderView(
                 o.order_no, o.status, o.created_at, o.tracking_no, tuple(lines[o.id]), tuple(history[o.id])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.db import dialect_insert
 from bot.storage.models import Conversation, Customer, Handoff, Message
 from bot.storage.types import utcnow
 
@@ -19,8 +19,7 @@ async def get_conversation(
 
     With `lock`, PostgreSQL holds the row until commit, so two processes never interleave one user's turns.
     """
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     now = utcnow()
     await session.execute(
         insert(Conversation)

@@ -6,9 +6,9 @@ import re
 import secrets
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.db import dialect_insert
 from bot.storage.models import Supplier, SupplierAccount, SupplierInvite
 from bot.storage.types import utcnow
 
@@ -39,7 +39,7 @@ async def redeem_invite(session: AsyncSession, token: str, telegram_user_id: int
     supplier_id = result.scalar_one_or_none()
     if supplier_id is None:
         return None
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     stmt = insert(SupplierAccount).values(
         supplier_id=supplier_id, telegram_user_id=telegram_user_id, linked_at=utcnow(), linked_via="invite"
     )

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.db import dialect_insert
 from bot.storage.models import Conversation, MessagePair, StaffTopic
 from bot.storage.types import utcnow
-
-
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 async def topic_of(session: AsyncSession, conversation_id: int, staff_chat_id: int) -> int | None:
@@ -23,7 +19,7 @@ async def topic_of(session: AsyncSession, conversation_id: int, staff_chat_id: i
 
 
 async def save_topic(session: AsyncSession, conversation_id: int, staff_chat_id: int, thread_id: int) -> None:
-    stmt = _insert(session)(StaffTopic).values(
+    stmt = dialect_insert(session)(StaffTopic).values(
         conversation_id=conversation_id, staff_chat_id=staff_chat_id, thread_id=thread_id, created_at=utcnow()
     )
     await session.execute(
@@ -54,7 +50,7 @@ async def save_pair(
     staff: tuple[int, int],
     direction: str,
 ) -> None:
-    stmt = _insert(session)(MessagePair).values(
+    stmt = dialect_insert(session)(MessagePair).values(
         conversation_id=conversation_id,
         customer_chat_id=customer[0],
         customer_message_id=customer[1],

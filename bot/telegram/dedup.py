@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.db import dialect_insert
 from bot.storage.models import ProcessedUpdate
 from bot.storage.types import utcnow
 
@@ -37,7 +37,7 @@ class DatabaseUpdateSeen:
 
     async def first_time(self, update_id: int) -> bool:
         async with self.sessions.begin() as session:
-            insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+            insert = dialect_insert(session)
             result = await session.execute(
                 insert(ProcessedUpdate)
                 .values(update_id=update_id, processed_at=utcnow())
@@ -48,4 +48,4 @@ class DatabaseUpdateSeen:
                 await session.execute(
                     delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < utcnow() - KEEP)
                 )
-            return bool(result.rowcount)
+            return bool(getattr(result, "rowcount", 0))

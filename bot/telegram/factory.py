@@ -12,7 +12,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.app import App
-from bot.engine.i18n import LANGS, N_
+from bot.engine.i18n import LANGS, N_, Lang
 from bot.storage.conversations import mark_blocked
 from bot.telegram.dedup import DatabaseUpdateSeen, RedisUpdateSeen, UpdateSeen
 from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests
@@ -66,7 +66,7 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatche
             await mark_blocked(session, user_id)
 
     bot.session.middleware(ReliableRequests(limiter, on_blocked=on_blocked))
-    staff_lang = "ru" if settings.staff_lang == "ru" else "zh"
+    staff_lang: Lang = "ru" if settings.staff_lang == "ru" else "zh"
     relay = StaffRelay(
         bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis)
     )

@@ -27,7 +27,7 @@ async def find(shop: Database, viewer: Viewer, order_no: str) -> object:
 
 async def listed(shop: Database, viewer: Viewer) -> list[str]:
     async with shop.sessions() as session:
-        return [o.order_no for o in await OrderAccess(session, viewer).list()]
+        return [o.order_no for o in await OrderAccess(session, viewer).recent()]
 
 
 async def verify_phone(shop: Database, telegram_user_id: int, phone: str) -> None:
