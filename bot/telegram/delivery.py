@@ -94,6 +94,14 @@ class RateLimiter:
             self.chats[chat_id] = bucket
         return bucket
 
+    def backlog(self, chat_id: int | str) -> float:
+        """Seconds a new post to this chat would wait now (0 when it can go at once)."""
+        bucket = self.chats.get(chat_id)
+        if bucket is None:
+            return 0.0
+        refilled = min(bucket.capacity, bucket.tokens + (time.monotonic() - bucket.stamp) * bucket.rate)
+        return 0.0 if refilled >= 1 else (1 - refilled) / bucket.rate
+
     async def acquire(self, chat_id: int | str | None) -> None:
         async with self._lock:
             wait = self.overall.wait_time()

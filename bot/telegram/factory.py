@@ -68,7 +68,7 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatche
     bot.session.middleware(ReliableRequests(limiter, on_blocked=on_blocked))
     staff_lang: Lang = "ru" if settings.staff_lang == "ru" else "zh"
     relay = StaffRelay(
-        bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis)
+        bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis), limiter
     )
     dispatcher = Dispatcher(
         storage=storage, events_isolation=isolation, engine=app.engine, i18n=app.i18n, relay=relay, app=app

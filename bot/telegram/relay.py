@@ -6,8 +6,9 @@ Operators stay anonymous (copyMessage shows no author), replies stay replies and
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -26,8 +27,10 @@ from bot.storage.staff import (
     staff_copy_of,
     topic_of,
 )
+from bot.telegram.delivery import RateLimiter
 from bot.telegram.locks import Locks
 from bot.telegram.sender import send_text
+from bot.telegram.split import split_message
 
 log = logging.getLogger(__name__)
 TOPIC_GONE = ("message thread not found", "topic_deleted", "topic not found", "TOPIC_ID_INVALID")
@@ -42,6 +45,10 @@ def topic_gone(error: TelegramBadRequest) -> bool:
     return any(marker.lower() in error.message.lower() for marker in TOPIC_GONE)
 
 
+#: When the staff group's queue is longer than this, customers' texts are merged into one post per topic.
+MERGE_AFTER_SECONDS = 2.0
+
+
 @dataclass
 class StaffRelay:
     bot: Bot
@@ -50,6 +57,40 @@ class StaffRelay:
     staff_chat_id: int | None
     staff_lang: Lang
     locks: Locks
+    limiter: RateLimiter | None = None
+    _merging: dict[int, list[str]] = field(default_factory=dict)
+    _flushing: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def _congested(self) -> bool:
+        if self.limiter is None or self.staff_chat_id is None:
+            return False
+        return self.limiter.backlog(self.staff_chat_id) > MERGE_AFTER_SECONDS
+
+    async def _merge(self, thread_id: int, display_name: str, text: str) -> None:
+        """Queue a customer's text for one combined post in its topic (~20 posts a minute per group):
+        several messages then cost one post, and none is dropped. The handler returns at once, so the
+        customer's next messages (handled in order, one at a time) can join the waiting post."""
+        waiting = self._merging.get(thread_id)
+        if waiting is not None:
+            waiting.append(text)
+            return
+        self._merging[thread_id] = [text]
+        task = asyncio.create_task(self._flush_merged(thread_id, display_name))
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _flush_merged(self, thread_id: int, display_name: str) -> None:
+        assert self.staff_chat_id is not None and self.limiter is not None
+        try:
+            # Wait until the group's queue would admit a post; texts arriving meanwhile join this one.
+            await asyncio.sleep(self.limiter.backlog(self.staff_chat_id))
+        finally:
+            texts = self._merging.pop(thread_id)
+        body = "\n".join(f"💬 {display_name}: {t}" for t in texts)
+        for part in split_message(body):
+            await self.bot.send_message(
+                self.staff_chat_id, part, message_thread_id=thread_id, parse_mode=None
+            )
 
     async def ensure_topic(self, user_id: int, display_name: str, *, recreate: bool = False) -> int | None:
         """The customer's topic, created (with its context card) exactly once, even under a race."""
@@ -81,6 +122,9 @@ class StaffRelay:
         for attempt in range(2):
             thread_id = await self.ensure_topic(user_id, display_name, recreate=attempt > 0)
             if thread_id is None:
+                return
+            if message.text and self._congested():
+                await self._merge(thread_id, display_name, message.text)
                 return
             reply_to = None
             if message.reply_to_message is not None:
@@ -174,13 +218,3 @@ class StaffRelay:
             return False
         await self.bot.edit_message_text(text=message.text, chat_id=customer_id, message_id=copy_id)
         return True
-
-    async def notify_topic(self, customer_id: int, text: str) -> None:
-        if self.staff_chat_id is None:
-            return
-        async with self.sessions() as session:
-            conversation = await get_conversation(session, customer_id, lock=False)
-            thread_id = await topic_of(session, conversation.id, self.staff_chat_id)
-            await session.commit()
-        if thread_id is not None:
-            await send_text(self.bot, self.staff_chat_id, text, thread_id=thread_id)

@@ -172,3 +172,42 @@ async def test_a_send_that_times_out_is_not_sent_twice(tg: Harness) -> None:
     await tg.feed(tg.fake.private_message(ALICE, "你好"))
     await asyncio.sleep(1.0)
     assert len(tg.fake.sent_messages(chat_id=ALICE)) == 1  # delivered once, late, not doubled
+
+
+async def test_a_busy_staff_group_gets_merged_posts_and_loses_nothing(
+    fake_api: FakeBotAPI, shop: Database
+) -> None:
+    fake_api.set_chat(STAFF_CHAT, type="supergroup", is_forum=True, title="kefu staff")
+    harness = await start(fake_api, shop)
+    harness.app.settings.__dict__["telegram_rate_limits"] = True
+    from bot.telegram.factory import create_dispatcher
+
+    harness.dispatcher = create_dispatcher(
+        harness.app.__class__(
+            harness.app.settings.model_copy(update={"telegram_rate_limits": True}),
+            harness.app.database,
+            harness.app.engine,
+            harness.app.i18n,
+        ),
+        harness.bot,
+    )
+    try:
+        await harness.feed(fake_api.private_message(ALICE, "转人工", language_code="zh-hans"))
+        texts = [f"第{i}条消息" for i in range(8)]
+        for text in texts:  # a customer typing fast while the group's ~20 posts a minute are used up
+            await harness.feed(fake_api.private_message(ALICE, text))
+        relay = harness.dispatcher["relay"]
+        while relay._flushing:
+            await asyncio.gather(*relay._flushing)
+        copied = len(fake_api.calls_of("copyMessage", ok=True))
+        merged = [
+            m["text"]
+            for m in fake_api.sent_messages(chat_id=STAFF_CHAT)
+            if m.get("text", "").startswith("💬")
+        ]
+        assert merged, "nothing was merged"
+        relayed = " ".join(merged)
+        assert copied + sum(relayed.count(t) for t in texts[copied:]) == len(texts)  # every message, once
+        assert copied + len(merged) < len(texts)  # fewer posts than messages
+    finally:
+        await harness.bot.session.close()

@@ -59,8 +59,8 @@ def settings_for(database: Database, fake: FakeBotAPI) -> Settings:
     )
 
 
-async def start(fake: FakeBotAPI, database: Database) -> Harness:
-    settings = settings_for(database, fake)
+async def start(fake: FakeBotAPI, database: Database, **overrides: Any) -> Harness:
+    settings = settings_for(database, fake).model_copy(update=overrides)
     app = build_app(settings, database)
     bot = create_bot(fake.token, fake.url)
     return Harness(fake, app, bot, create_dispatcher(app, bot))
