@@ -117,6 +117,58 @@ def _timed_out(error: Exception) -> bool:
     )
 
 
+# GCRA in one round trip: reserve the next slot of a key and say how long to wait for it (ms).
+_GCRA = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] / 1000
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now + 1000))
+return tostring(wait)
+"""
+
+
+class SharedRateLimiter(RateLimiter):
+    """The same limits shared by every bot process through Redis (Telegram counts per bot, not per
+    process); falls back to this process's own buckets while Redis is unreachable."""
+
+    def __init__(self, limits: OutboxLimits, redis: Any) -> None:
+        super().__init__(limits)
+        self.redis = redis
+        self._script = redis.register_script(_GCRA)
+
+    def _key_params(self, chat_id: int | str) -> tuple[str, float, float]:
+        group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        if group:
+            interval = 60_000 / self.limits.per_group_per_minute
+            return f"kefu:rate:chat:{chat_id}", interval, interval * (self.limits.group_burst - 1)
+        interval = 1000 / self.limits.per_chat_per_second
+        return f"kefu:rate:chat:{chat_id}", interval, interval * (self.limits.chat_burst - 1)
+
+    async def acquire(self, chat_id: int | str | None) -> None:
+        overall = 1000 / self.limits.per_second
+        try:
+            wait = float(
+                await self._script(
+                    keys=["kefu:rate:all"], args=[overall, overall * (self.limits.per_second - 1)]
+                )
+            )
+            if chat_id is not None:
+                key, interval, tolerance = self._key_params(chat_id)
+                wait = max(wait, float(await self._script(keys=[key], args=[interval, tolerance])))
+                self._chat(chat_id).wait_time()  # this process's share, for backlog() (merging decisions)
+        except Exception:  # Redis away: pace with this process's buckets rather than not at all
+            await super().acquire(chat_id)
+            return
+        if wait > 0:
+            await asyncio.sleep(wait / 1000)
+
+
 class ReliableRequests(BaseRequestMiddleware):
     """Bounded retries: 429 after retry_after (never answerCallbackQuery: it expires), network errors and
     5xx with exponential backoff; a user who blocked the bot is reported once and not retried."""

@@ -15,7 +15,7 @@ from bot.app import App
 from bot.engine.i18n import LANGS, N_, Lang
 from bot.storage.conversations import mark_blocked
 from bot.telegram.dedup import DatabaseUpdateSeen, RedisUpdateSeen, UpdateSeen
-from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests
+from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests, SharedRateLimiter
 from bot.telegram.locks import Locks
 from bot.telegram.middlewares import DropRepeatedUpdates, LogContext
 from bot.telegram.relay import StaffRelay
@@ -59,7 +59,11 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatche
     else:
         storage, isolation = MemoryStorage(), SimpleEventIsolation()
         seen = DatabaseUpdateSeen(app.database.sessions)
-    limiter = RateLimiter(OutboxLimits()) if settings.telegram_rate_limits else None
+    limiter: RateLimiter | None = None
+    if settings.telegram_rate_limits:
+        limiter = (
+            SharedRateLimiter(OutboxLimits(), redis) if redis is not None else RateLimiter(OutboxLimits())
+        )
 
     async def on_blocked(user_id: int) -> None:
         async with app.database.sessions.begin() as session:

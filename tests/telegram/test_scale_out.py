@@ -122,3 +122,15 @@ async def test_redis_away_and_back_loses_and_doubles_nothing(
         await harness.bot.session.close()
         await proxied.aclose()
         await proxy.stop()
+
+
+async def test_two_processes_share_the_outbox_pace(redis: Redis) -> None:
+    import time
+
+    from bot.telegram.delivery import OutboxLimits, SharedRateLimiter
+
+    limits = OutboxLimits(per_group_per_minute=600, group_burst=2)  # 10 posts a second after 2
+    first, second = SharedRateLimiter(limits, redis), SharedRateLimiter(limits, redis)
+    began = time.monotonic()
+    await asyncio.gather(*((first if i % 2 else second).acquire(STAFF_CHAT) for i in range(7)))
+    assert time.monotonic() - began >= 0.45  # the two processes together, not each, kept the pace
