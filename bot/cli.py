@@ -187,6 +187,12 @@ async def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    from bot.logs import configure
+    from bot.telegram.run import register_webhook
+
+    if args.register:
+        return await register_webhook(settings)
+    configure()
     return await run_webhook(settings)
 
 

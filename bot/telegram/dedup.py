@@ -19,6 +19,8 @@ KEEP = timedelta(days=2)
 class UpdateSeen(Protocol):
     async def first_time(self, update_id: int) -> bool: ...
 
+    async def forget(self, update_id: int) -> None: ...
+
 
 class RedisUpdateSeen:
     def __init__(self, redis: Any) -> None:
@@ -28,6 +30,9 @@ class RedisUpdateSeen:
         return bool(
             await self.redis.set(f"kefu:update:{update_id}", 1, nx=True, ex=int(KEEP.total_seconds()))
         )
+
+    async def forget(self, update_id: int) -> None:
+        await self.redis.delete(f"kefu:update:{update_id}")
 
 
 class DatabaseUpdateSeen:
@@ -49,3 +54,7 @@ class DatabaseUpdateSeen:
                     delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < utcnow() - KEEP)
                 )
             return bool(getattr(result, "rowcount", 0))
+
+    async def forget(self, update_id: int) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id))

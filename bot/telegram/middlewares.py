@@ -29,10 +29,20 @@ class DropRepeatedUpdates(BaseMiddleware):
     ) -> Any:
         if data.get("kefu_replay"):
             return await handler(event, data)  # a kept update coming back: already counted once
-        if isinstance(event, Update) and not await self.seen.first_time(event.update_id):
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        if not await self.seen.first_time(event.update_id):
             log.info("repeated update dropped", extra={"update_id": event.update_id})
             return None
-        return await handler(event, data)
+        try:
+            return await handler(event, data)
+        except Exception:
+            # Handling failed (Telegram unreachable after retries, a bug): let the re-send through.
+            try:
+                await self.seen.forget(event.update_id)
+            except Exception:
+                log.warning("could not forget a failed update", extra={"update_id": event.update_id})
+            raise
 
 
 class LogContext(BaseMiddleware):

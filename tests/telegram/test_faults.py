@@ -211,3 +211,13 @@ async def test_a_busy_staff_group_gets_merged_posts_and_loses_nothing(
         assert copied + len(merged) < len(texts)  # fewer posts than messages
     finally:
         await harness.bot.session.close()
+
+
+async def test_an_update_that_failed_is_handled_when_telegram_sends_it_again(tg: Harness) -> None:
+    tg.fake.fail_next("sendMessage", status=500, times=4)  # Telegram down longer than the retries last
+    update = tg.fake.push_update(tg.fake.private_message(ALICE, "你好"))
+    with pytest.raises(Exception):  # noqa: B017 - a webhook answers 500 and Telegram sends it again
+        await tg.dispatcher.feed_raw_update(tg.bot, update)
+    await tg.dispatcher.feed_raw_update(tg.bot, update)
+    await tg.dispatcher.feed_raw_update(tg.bot, update)  # a third copy is a repeat again
+    assert len(tg.fake.sent_messages(chat_id=ALICE)) == 1

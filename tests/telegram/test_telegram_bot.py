@@ -372,3 +372,25 @@ async def test_ptb_handlers_answer_through_the_same_engine(
     [answer] = fake_api.sent_messages(chat_id=ALICE)
     assert ("爱莲巧" in answer["text"]) or ("Квас" in answer["text"])
     await harness.bot.session.close()
+
+
+async def test_kefu_webhook_register_sets_the_webhook_once_and_exits(
+    fake_api: FakeBotAPI, shop: Database, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "KEFU_DATABASE_URL": shop.engine.url.render_as_string(hide_password=False),
+        "KEFU_TELEGRAM_TOKEN": fake_api.token,
+        "KEFU_TELEGRAM_API_URL": fake_api.url,
+        "KEFU_WEBHOOK_SECRET": "s3cret",
+        "KEFU_WEBHOOK_URL": "https://shop.example",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "webhook", "--register", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    [hook] = fake_api.calls_of("setWebhook")
+    assert hook["url"] == "https://shop.example/telegram/webhook" and hook["secret_token"] == "s3cret"
+    assert len(fake_api.calls_of("setMyCommands")) == 3
