@@ -9,6 +9,7 @@ import logging
 import threading
 import unicodedata
 from functools import lru_cache
+from itertools import compress, count
 from typing import Any
 
 _lock = threading.Lock()
@@ -125,17 +126,68 @@ def _pinyin_phrase(run: str) -> tuple[str, ...]:
     )
 
 
-def _has_phrase(run: str, poly: frozenset[str]) -> bool:
-    """Does a dictionary phrase (which may fix a polyphone's reading) cover a polyphonic character?"""
-    from pypinyin.phrases_dict import phrases_dict
+_word_pinyin: dict[str, tuple[str, ...]] = {}
 
+
+def _pinyin_words(run: str) -> tuple[str, ...]:
+    """pypinyin's reading of a run, word by word: pypinyin splits a run into dictionary words
+    (forward maximum matching) and reads each word on its own, so caching a word's reading gives
+    the same syllables as _pinyin_phrase(run) at a fraction of the cost (catalogs repeat words)."""
+    from pypinyin.seg.simpleseg import seg
+
+    out: list[str] = []
+    for w in seg(run):
+        py = _word_pinyin.get(w)
+        if py is None:
+            py = _word_pinyin[w] = _pinyin_phrase(w)
+        out.extend(py)
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _phrase_tables() -> tuple[dict[str, Any], Any]:
+    """pypinyin's phrase dictionary and the set of all phrase prefixes its segmenter built at import
+    (None if the two could disagree)."""
+    from pypinyin.constants import PHRASES_DICT
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.seg import mmseg
+
+    # the segmenter's prefixes come from PHRASES_DICT, pypinyin's (possibly extended) copy of phrases_dict
+    prefixes = getattr(mmseg.p_set, "_set", None)
+    if not isinstance(prefixes, set) or not phrases_dict.keys() <= PHRASES_DICT.keys():
+        prefixes = None
+    return phrases_dict, prefixes
+
+
+def _has_phrase(run: str, poly: frozenset[str]) -> bool:
+    """Does a dictionary phrase (which may fix a polyphone's reading) cover a polyphonic character?
+    A phrase of 2..5 characters counts when a polyphone is among its first four. Only starts whose
+    two characters begin some phrase are walked (found in C), each given up at its first non-prefix."""
+    phrases, prefixes = _phrase_tables()
+    n = len(run)
+    if prefixes is None:
+        return _has_phrase_slow(run, poly, phrases)
+    is_poly = list(map(poly.__contains__, run))
+    for a in compress(count(), map(prefixes.__contains__, map(str.__add__, run, run[1:]))):
+        if not any(is_poly[a : a + 4]):
+            continue
+        for b in range(a + 2, min(n, a + 5) + 1):
+            piece = run[a:b]
+            if b > a + 2 and piece not in prefixes:
+                break
+            if piece in phrases and any(is_poly[a : min(b, a + 4)]):
+                return True
+    return False
+
+
+def _has_phrase_slow(run: str, poly: frozenset[str], phrases: dict[str, Any]) -> bool:
     n = len(run)
     for i, ch in enumerate(run):
         if ch not in poly:
             continue
         for a in range(max(0, i - 3), i + 1):
             for b in range(i + 1, min(n, a + 5) + 1):
-                if b - a >= 2 and run[a:b] in phrases_dict:
+                if b - a >= 2 and run[a:b] in phrases:
                     return True
     return False
 
@@ -147,7 +199,7 @@ def pinyin_of(han_run: str) -> tuple[str, ...]:
     an index of 1M names would otherwise spend most of its time here)."""
     poly = _polyphones()
     if any(ch in poly for ch in han_run) and _has_phrase(han_run, poly):
-        return _pinyin_phrase(han_run)
+        return _pinyin_words(han_run)
     out: list[str] = []
     for ch in han_run:
         py = _char_pinyin.get(ch)

@@ -21,6 +21,10 @@ CYR_RE = re.compile(f"[{_CYR}]")
 # A "word" for the alphabetic scripts; Latin keeps the characters that a wrong keyboard layout
 # turns Russian letters into (ж->; э->' б->, ю->. х->[ ъ->] ё->`), so layout slips survive tokenising.
 TOKEN_RE = re.compile(f"[{_HAN}]+|[{_CYR}]+|[a-z0-9]+(?:[;',.\\[\\]`]+[a-z0-9]+)*[;',.\\[\\]`]?|[0-9]+")
+# the same tokens, each as (han, cyrillic, other): one of the three is non-empty
+TOKEN_KIND_RE = re.compile(
+    f"([{_HAN}]+)|([{_CYR}]+)|([a-z0-9]+(?:[;',.\\[\\]`]+[a-z0-9]+)*[;',.\\[\\]`]?|[0-9]+)"
+)
 _SPACE_RE = re.compile(r"\s+")
 # Anything that is not a letter, digit or Han becomes a space (punctuation, emoji, quotes «»).
 _JUNK_RE = re.compile(f"[^0-9a-z{_CYR}{_HAN}\\s;',.\\[\\]`]+")

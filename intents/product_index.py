@@ -3,8 +3,10 @@
 Scanning every product string with a fuzzy scorer costs ~0.5 s a query at 100k products, so a
 query first collects candidates from an inverted index of character n-grams (Han unigrams and
 bigrams, Cyrillic/Latin word trigrams, folded pinyin syllable bigrams for homophones, size tokens),
-reading only the rarest grams of the query within a postings budget; then only the best few hundred
-candidates are scored with rapidfuzz on pre-normalised strings (processor=None).
+reading only the rarest grams of the query within a postings budget, then checking the commoner grams
+against those candidates only (within a second budget; both grow with the square root of the catalog);
+then only the best few dozen candidates are scored with rapidfuzz on pre-normalised strings
+(processor=None). The build caches the grams of every word and of every repeated text.
 
 Memory is kept flat for 1M products: postings are array('i') of product numbers; each product keeps
 two packed strings (its Unicode keys and its ASCII keys) instead of per-product objects.
@@ -15,19 +17,30 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import defaultdict, deque
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from itertools import pairwise
-from operator import itemgetter
+from functools import lru_cache
+from itertools import compress, pairwise, repeat
+from operator import add, call, itemgetter
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
 from intents import chinese, russian
 from intents.language import LatinKind
-from intents.normalize import CYR_RE, clean_latin, fold, fold_uncached, is_cyrillic, is_han, tokens
+from intents.normalize import (
+    CYR_RE,
+    TOKEN_KIND_RE,
+    clean_latin,
+    fold,
+    fold_uncached,
+    is_cyrillic,
+    is_han,
+    tokens,
+)
 from intents.query import QueryParts, analyse, number_tokens
-from intents.sizes import sizes, strip_sizes
+from intents.sizes import DIGIT_RE, split_sizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +79,9 @@ _FS = "\x1e"  # between fields
 _U_ZH, _U_RU = 0, 1
 _A_PY, _A_SK, _A_SIZE, _A_NUM = 0, 1, 2, 3
 
-_CANDIDATES = 64  # products reranked with rapidfuzz at most
-_BUDGET = 6_000  # postings read per query at most (the rarest grams first): bounds the latency
+_CANDIDATES = 48  # products reranked with rapidfuzz at most
+_BUDGET = 3_000  # postings read per query at most (the rarest grams first), at 100k products
+_CHECK = 20_000  # postings of commoner grams checked against those candidates, at most
 
 
 _cat = str.__add__  # map(_cat, s, s[1:]) builds n-grams in C, not in a Python loop
@@ -153,16 +167,189 @@ def _blend_words(q: str, key: str) -> float:
     return b
 
 
-def _best(q: str, keys: list[str], words: bool) -> float:
+def _best(
+    q: str, keys: list[str], words: bool, memo: dict[tuple[str, str, bool], float] | None = None
+) -> float:
+    """The best similarity of q to any of keys (the first one reaching 99.5 ends the search); memo
+    keeps the scores of one query, whose candidates share keys (a brand, a category word)."""
     f = _blend_words if words else _blend
     best = 0.0
     for k in keys:
-        s = f(q, k)
+        if memo is None:
+            s = f(q, k)
+        else:
+            mk = (q, k, words)
+            s = memo.get(mk, -1.0)
+            if s < 0.0:
+                s = memo[mk] = f(q, k)
         if s > best:
             best = s
             if best >= 99.5:
                 break
     return best
+
+
+_SECOND = itemgetter(1)
+
+
+def _accumulate(acc: dict[int, float], pids: Collection[int], w: float) -> None:
+    """acc[pid] += w for every pid, in C (map/zip), not a Python loop: pids are distinct."""
+    acc.update(zip(pids, map(add, map(acc.get, pids, repeat(0.0)), repeat(w)), strict=True))
+
+
+def _top(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
+    """heapq.nlargest(n, acc.items(), key=value), ties in insertion order, with the work in C: the
+    n-th best value found among bare floats, then the items at or above it, sorted stably."""
+    if len(acc) <= n:
+        return sorted(acc.items(), key=_SECOND, reverse=True)
+    t = heapq.nlargest(n, acc.values())[-1]
+    keys = list(compress(acc, map(t.__le__, acc.values())))
+    return sorted(zip(keys, map(acc.__getitem__, keys), strict=True), key=_SECOND, reverse=True)[:n]
+
+
+@lru_cache(maxsize=65536)
+def _fold_spaced(pinyin: str) -> str:
+    """Spaced pinyin syllables folded for homophones ('qiao ke li' -> 'qiao ke ni')."""
+    return " ".join(chinese.fold_syllable(x) for x in pinyin.split())
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryKeys:
+    """What the rerank compares against every candidate, worked out once per query."""
+
+    han: str
+    han_folded: str
+    ru: str
+    ru_sound: str
+    cyr_weight: float
+    joined: str
+    skeleton: str
+    layout: str
+    latin_weight: float
+    bound: float  # the most a candidate can score beyond 35 * coverage
+    memo: dict[tuple[str, str, bool], float]  # (query part, key, words) -> similarity
+
+    @staticmethod
+    def of(q: QueryParts) -> _QueryKeys:
+        han = "".join(q.han)
+        ru = " ".join(russian.stem(w) for w in q.cyr)
+        return _QueryKeys(
+            han=han,
+            han_folded=" ".join(chinese.fold_syllable(x) for x in chinese.pinyin_of(han)) if han else "",
+            ru=ru,
+            ru_sound=_phonetic_words(ru),
+            cyr_weight=float(sum(map(len, q.cyr))),
+            joined="".join(q.latin),
+            skeleton=" ".join(russian.skeleton(w) for w in q.latin),
+            layout=" ".join(russian.stem(w) for w in q.layout_alt),
+            latin_weight=float(sum(map(len, q.latin))),
+            bound=65.0 + (6.0 if q.sizes else 0.0) + 5.0 * len(q.numbers),
+            memo={},
+        )
+
+
+class _Text(NamedTuple):
+    """What one catalog text (a name, an alias, a brand) contributes to its product."""
+
+    folded: str
+    sizes: frozenset[str]
+    numbers: frozenset[str]
+    han: str  # its Han runs joined (a Chinese key)
+    pinyin: str  # their syllables, spaced (a pinyin key)
+    ru: str  # its Cyrillic words as stems (a Russian key)
+    skeleton: str  # its alphabetic words as transliteration skeletons (a Latin key)
+    grams: frozenset[str] | set[str]
+
+
+_NO_GRAMS: frozenset[str] = frozenset()
+_TEXT_CACHE = 65_536  # repeated texts (brands, shared aliases) remembered during a build
+
+
+class _Builder:
+    """Per-build caches: a catalog repeats its words (types, flavours, brands) many times over, so
+    the grams and keys of a word, and of a text seen twice, are worked out once. Dropped after the
+    build (nothing here is needed per message)."""
+
+    def __init__(self) -> None:
+        self._cyr: dict[str, tuple[str, str, frozenset[str]]] = {}
+        self._other: dict[str, tuple[str, frozenset[str]]] = {}
+        self._texts: dict[str, _Text] = {}
+        self._once: set[str] = set()
+
+    def text(self, raw: str) -> _Text:
+        t = self._texts.get(raw)
+        if t is not None:
+            return t
+        t = self._text(raw)
+        if raw in self._once:  # remembered from its second appearance: unique names cost no memory
+            if len(self._texts) >= _TEXT_CACHE:
+                self._texts.clear()
+            self._texts[raw] = t
+        else:
+            if len(self._once) >= 4 * _TEXT_CACHE:
+                self._once.clear()
+            self._once.add(raw)
+        return t
+
+    def _cyr_word(self, w: str) -> tuple[str, str, frozenset[str]]:
+        got = self._cyr.get(w)
+        if got is None:
+            g: set[str] = set()
+            _word_grams(w, g)
+            _phonetic_grams(w, g)
+            sk = russian.skeleton(russian.translit(w))
+            if sk:
+                _word_grams(sk, g)
+            got = self._cyr[w] = (russian.stem(w), sk, frozenset(g))
+        return got
+
+    def _other_word(self, w: str) -> tuple[str, frozenset[str]]:
+        got = self._other.get(w)
+        if got is None:
+            sk = russian.skeleton(clean_latin(w))
+            g: set[str] = set()
+            if sk:
+                _word_grams(sk, g)
+            got = self._other[w] = (sk, frozenset(g))
+        return got
+
+    def _text(self, raw: str) -> _Text:
+        f = fold_uncached(raw)
+        size, rest = split_sizes(f)
+        nums = number_tokens(rest) if size or DIGIT_RE.search(rest) else _NO_GRAMS
+        grams: set[str] = set()
+        han_runs: list[str] = []
+        stems: list[str] = []
+        skels: list[str] = []
+        for h, c, o in TOKEN_KIND_RE.findall(rest):
+            if h:
+                han_runs.append(h)
+            elif c:
+                stem, sk, g = self._cyr_word(c)
+                stems.append(stem)
+                if sk:
+                    skels.append(sk)
+                grams |= g
+            else:
+                sk, g = self._other_word(o)
+                if sk:
+                    skels.append(sk)
+                    grams |= g
+        han = "".join(han_runs)
+        py = ""
+        if han:
+            _han_grams(han, grams)
+            sylls = chinese.pinyin_of(han)
+            if sylls:
+                py = " ".join(sylls)
+                _word_grams("".join(sylls), grams)
+                _word_grams(chinese.initials(sylls), grams)
+                _syllable_grams(sylls, grams)
+        return _Text(f, size, nums, han, py, " ".join(stems), " ".join(skels), grams)
+
+
+def _new_posting() -> Callable[[int], None]:
+    return array("i").append
 
 
 class ProductIndex:
@@ -176,14 +363,15 @@ class ProductIndex:
         self._categories: list[tuple[str, str]] = []
         self._cat_ids: dict[tuple[str, str], int] = {}
         self._sku_pid: dict[str, int] = {}
-        postings: defaultdict[str, array[int]] = defaultdict(lambda: array("i"))
-        grams: set[str] = set()
+        # gram -> the append method of its postings array: a product's grams are appended in one
+        # C-level pass (map/call) instead of a Python loop over ~100 grams a product
+        appenders: defaultdict[str, Callable[[int], None]] = defaultdict(_new_posting)
+        builder = _Builder()
         for rec in products:
             pid = len(self._skus)
             self._skus.append(rec.sku)
             self._sku_pid.setdefault(rec.sku, pid)
-            grams.clear()
-            uni, asc = self._keys(rec, grams)
+            uni, asc, grams = self._keys(rec, builder)
             self._uni.append(uni)
             self._asc.append(asc)
             cat = (rec.category_ru.strip(), rec.category_zh.strip())
@@ -192,62 +380,59 @@ class ProductIndex:
                 cid = self._cat_ids[cat] = len(self._categories)
                 self._categories.append(cat)
             self._cat.append(cid)
-            for g in grams:
-                postings[g].append(pid)
-        self._postings = dict(postings)
+            deque(map(call, map(appenders.__getitem__, grams), repeat(pid)), maxlen=0)
+        postings: dict[str, array[int]] = {g: app.__self__ for g, app in appenders.items()}  # type: ignore[attr-defined]
+        self._postings = postings
         n = max(1, len(self._skus))
         self._idf = {g: math.log(1.0 + n / len(a)) for g, a in postings.items()}
         self._category_keys = [self._category_strings(c) for c in self._categories]
         self._cat_members: list[array[int]] | None = None
+        # postings grow with the catalog: read and check a little more in a bigger one (sqrt keeps
+        # the latency growth below the catalog's)
+        scale = max(1.0, math.sqrt(n / 100_000))
+        self._budget = int(_BUDGET * scale)
+        self._check = int(_CHECK * scale)
 
     # ---- building -------------------------------------------------------------------------
     @staticmethod
-    def _keys(rec: ProductRecord, grams: set[str]) -> tuple[str, str]:
+    def _keys(rec: ProductRecord, builder: _Builder) -> tuple[str, str, set[str]]:
         zh: dict[str, None] = {}
         ru: dict[str, None] = {}
         py: dict[str, None] = {}
         sk: dict[str, None] = {}
         size: set[str] = set()
         nums: set[str] = set()
+        parts: list[frozenset[str] | set[str]] = []
         seen = ""
         for text in (rec.name_zh, *rec.aliases_zh, rec.name_ru, *rec.aliases_ru, rec.brand):
             if not text:
                 continue
-            f = fold_uncached(text)
+            t = builder.text(text)
+            f = t.folded
             # an alias or brand inside the name adds no gram (but stays a key: exact matches rank first)
-            g = set() if f in seen else grams
+            if f not in seen:
+                parts.append(t.grams)
             seen += "\n" + f
-            size |= sizes(f)
-            f = strip_sizes(f)
-            nums |= number_tokens(f)
-            toks = tokens(f)
-            han = "".join(t for t in toks if is_han(t))
-            if han:
-                zh[han] = None
-                _han_grams(han, g)
-                sylls = chinese.pinyin_of(han)
-                if sylls:
-                    py[" ".join(sylls)] = None
-                    _word_grams("".join(sylls), g)
-                    _word_grams(chinese.initials(sylls), g)
-                    _syllable_grams(sylls, g)
-            cyr = [t for t in toks if is_cyrillic(t)]
-            if cyr:
-                ru[" ".join(russian.stem(w) for w in cyr)] = None
-                for w in cyr:
-                    _word_grams(w, g)
-                    _phonetic_grams(w, g)
-            alpha = [russian.translit(t) if is_cyrillic(t) else clean_latin(t) for t in toks if not is_han(t)]
-            skel = " ".join(s for s in (russian.skeleton(a) for a in alpha) if s)
-            if skel:
-                sk[skel] = None
-                for w in skel.split():
-                    _word_grams(w, g)
-        grams.update("#" + s for s in size)
-        grams.update("#n" + n for n in nums)
+            if t.sizes:
+                size |= t.sizes
+            if t.numbers:
+                nums |= t.numbers
+            if t.han:
+                zh[t.han] = None
+            if t.pinyin:
+                py[t.pinyin] = None
+            if t.ru:
+                ru[t.ru] = None
+            if t.skeleton:
+                sk[t.skeleton] = None
+        grams: set[str] = set().union(*parts)
+        if size:
+            grams.update("#" + s for s in size)
+        if nums:
+            grams.update("#n" + n for n in nums)
         uni = _FS.join((_KS.join(zh), _KS.join(ru)))
         asc = _FS.join((_KS.join(py), _KS.join(sk), " ".join(sorted(size)), " ".join(sorted(nums))))
-        return uni, asc
+        return uni, asc, grams
 
     def _category_strings(self, cat: tuple[str, str]) -> tuple[str, str, str, str]:
         ru, zh = cat
@@ -271,27 +456,47 @@ class ProductIndex:
         if q.empty and not q.sizes:
             return []
         qgrams = self._query_grams(q)
-        parts = self._candidates(qgrams)
-        if not parts:
-            return []
         # coverage: the share of the query's gram weight a product has, read as spelt (Cyrillic
         # trigrams) or as sounded (their sound keys), whichever explains more
         totals = [0.0, 0.0, 0.0]
+        idf = self._idf
         for g in qgrams:
-            if g in self._idf:
-                totals[_gram_kind(g)] += self._idf[g]
-        spelt = (totals[_OTHER] + totals[_SPELT]) or 1.0
-        sounded = (totals[_OTHER] + totals[_SOUND]) or 1.0
-        scored = {
-            pid: max(
-                (a[_OTHER] + a[_SPELT]) / spelt, (a[_OTHER] + a[_SOUND]) / sounded if totals[_SOUND] else 0.0
-            )
-            for pid, a in parts.items()
-        }
-        # rank by gram score; among equals prefer short product texts (the plain product, not a kit)
-        top = heapq.nlargest(_CANDIDATES, scored.items(), key=itemgetter(1))
+            w = idf.get(g)
+            if w is not None:
+                totals[_gram_kind(g)] += w
+        spelt_total = (totals[_OTHER] + totals[_SPELT]) or 1.0
+        sounded_total = (totals[_OTHER] + totals[_SOUND]) or 1.0
+        spelt, sounded = self._candidates(qgrams, totals[_SOUND] > 0)
+        top: list[tuple[int, float]]
+        if sounded is None:
+            if not spelt:
+                return []
+            top = [(pid, v / spelt_total) for pid, v in _top(spelt, _CANDIDATES)]
+        else:
+            if not spelt and not sounded:
+                return []
+            # the best by max(spelt, sounded) are among the best by either one
+            pool = dict.fromkeys(pid for pid, _ in _top(spelt, _CANDIDATES))
+            pool.update(dict.fromkeys(pid for pid, _ in _top(sounded, _CANDIDATES)))
+            sget, pget = spelt.get, sounded.get
+            scored = {pid: max(sget(pid, 0.0) / spelt_total, pget(pid, 0.0) / sounded_total) for pid in pool}
+            top = _top(scored, _CANDIDATES)
         floor = 0.4 * top[0][1]
-        hits = [self._rerank(q, pid, cov) for pid, cov in top if cov >= floor]
+        qx = _QueryKeys.of(q)
+        hits: list[Hit] = []
+        best: list[float] = []  # min-heap of the `limit` best scores so far
+        for pid, cov in top:  # best coverage first, so the bound below only falls
+            if cov < floor:
+                break
+            # a candidate that cannot reach the limit-th best score so far cannot be shown
+            if len(best) >= limit and qx.bound + 35.0 * min(1.0, cov) < best[0]:
+                break
+            hit = self._rerank(q, qx, pid, cov)
+            hits.append(hit)
+            if len(best) < limit:
+                heapq.heappush(best, hit.score)
+            elif hit.score > best[0]:
+                heapq.heapreplace(best, hit.score)
         hits.sort(key=lambda h: (-h.score, h.pid))
         return hits[:limit]
 
@@ -316,83 +521,109 @@ class ProductIndex:
         grams.update("#" + s for n in q.numbers for s in _number_as_sizes(n))
         return grams
 
-    def _candidates(self, qgrams: set[str]) -> dict[int, list[float]]:
-        present = [(len(self._postings[g]), g) for g in qgrams if g in self._postings]
+    def _candidates(self, qgrams: set[str], sound: bool) -> tuple[dict[int, float], dict[int, float] | None]:
+        """Gram weight per product read as spelt (Han, Latin, sizes, Cyrillic spelling) and, when the
+        query has Cyrillic sound keys, as sounded (the same without spelling, plus sound keys).
+        Sums are accumulated by C-level map/zip over each postings array, not a Python loop."""
+        postings_of = self._postings
+        present = [(len(postings_of[g]), g) for g in qgrams if g in postings_of]
         present.sort()
-        acc: dict[int, list[float]] = {}
+        spelt: dict[int, float] = {}
+        sounded: dict[int, float] | None = {} if sound else None
+        budget = self._budget
         read = 0
-        for df, g in present:
-            if read + df > _BUDGET:
+        rest = len(present)
+        for i, (df, g) in enumerate(present):
+            if read + df > budget:
                 if read:
+                    rest = i
                     break
                 # even the rarest gram is very common (a category word in a huge catalog): a slice of
                 # its products is as good as all of them, and bounded
-                df = _BUDGET
+                df = budget
             read += df
             w = self._idf[g]
             kind = _gram_kind(g)
-            postings = self._postings[g]
-            for pid in postings if df == len(postings) else postings[:df]:
-                a = acc.get(pid)
-                if a is None:
-                    a = acc[pid] = [0.0, 0.0, 0.0]
-                a[kind] += w
-        return acc
+            postings = postings_of[g]
+            if df != len(postings):
+                postings = postings[:df]
+            if kind != _SOUND:
+                _accumulate(spelt, postings, w)
+            if sounded is not None and kind != _SPELT:
+                _accumulate(sounded, postings, w)
+        if rest < len(present):
+            # the commoner grams (a product type, a flavour, a misspelt brand's surviving trigrams) are
+            # not read but checked against the candidates found so far: ties among thousands of
+            # candidates are broken by them, within a second, larger budget of postings scanned
+            cand = set(spelt) if sounded is None else spelt.keys() | sounded.keys()
+            checked = 0
+            for df, g in present[rest:]:
+                checked += df
+                if checked > self._check:
+                    break
+                w = self._idf[g]
+                kind = _gram_kind(g)
+                found = cand.intersection(postings_of[g])
+                if not found:
+                    continue
+                if kind != _SOUND:
+                    _accumulate(spelt, found, w)
+                if sounded is not None and kind != _SPELT:
+                    _accumulate(sounded, found, w)
+        return spelt, sounded
 
-    def _rerank(self, q: QueryParts, pid: int, coverage: float) -> Hit:
+    def _rerank(self, q: QueryParts, qx: _QueryKeys, pid: int, coverage: float) -> Hit:
         uni = self._uni[pid].split(_FS)
         asc = self._asc[pid].split(_FS)
         parts: list[tuple[float, float]] = []  # (weight, score) per script part of the query
+        memo = qx.memo
         latin_via = ""
-        if q.han:
-            qh = "".join(q.han)
+        if qx.han:
+            qh = qx.han
             zh_keys = uni[_U_ZH].split(_KS) if uni[_U_ZH] else []
-            s = _best(qh, zh_keys, words=False) if zh_keys else 0.0
+            s = _best(qh, zh_keys, words=False, memo=memo) if zh_keys else 0.0
             if s < 92 and asc[_A_PY]:
                 # homophone typo (巧克丽, 格娃斯): compare folded pinyin syllables
-                qf = " ".join(chinese.fold_syllable(x) for x in chinese.pinyin_of(qh))
-                pf_keys = [
-                    " ".join(chinese.fold_syllable(x) for x in k.split()) for k in asc[_A_PY].split(_KS)
-                ]
-                s = max(s, 0.9 * _best(qf, pf_keys, words=False))
+                pf_keys = [_fold_spaced(k) for k in asc[_A_PY].split(_KS)]
+                s = max(s, 0.9 * _best(qx.han_folded, pf_keys, words=False, memo=memo))
             parts.append((2.0 * len(qh), s))
         ru_keys: list[str] | None = None
         if q.cyr:
             ru_keys = uni[_U_RU].split(_KS) if uni[_U_RU] else []
-            qr = " ".join(russian.stem(w) for w in q.cyr)
-            s = _best(qr, ru_keys, words=True) if ru_keys else 0.0
+            qr = qx.ru
+            s = _best(qr, ru_keys, words=True, memo=memo) if ru_keys else 0.0
             if s < 92 and ru_keys:
                 # misspelt by ear (вотка, сгушенка): compare sound keys, a little below a true match
                 s = max(
-                    s, 0.92 * _best(_phonetic_words(qr), [_phonetic_words(k) for k in ru_keys], words=True)
+                    s, 0.92 * _best(qx.ru_sound, [_phonetic_words(k) for k in ru_keys], words=True, memo=memo)
                 )
-            parts.append((float(sum(map(len, q.cyr))), s))
+            parts.append((qx.cyr_weight, s))
         if q.latin:
             best, latin_via = 0.0, ""
             if asc[_A_PY]:
                 py_keys = asc[_A_PY].split(_KS)
-                joined = "".join(q.latin)
+                joined = qx.joined
                 cands = [k.replace(" ", "") for k in py_keys]
-                s = _best(joined, cands, words=False)
+                s = _best(joined, cands, words=False, memo=memo)
                 if len(joined) <= 5:  # initials: ftj, nnt
                     s = max(
-                        s, 0.95 * _best(joined, [chinese.initials(tuple(k.split())) for k in py_keys], False)
+                        s,
+                        0.95
+                        * _best(joined, [chinese.initials(tuple(k.split())) for k in py_keys], False, memo),
                     )
                 if s > best:
                     best, latin_via = s, "py"
             if asc[_A_SK]:
-                qs = " ".join(russian.skeleton(w) for w in q.latin)
-                s = _best(qs, asc[_A_SK].split(_KS), words=True)
+                s = _best(qx.skeleton, asc[_A_SK].split(_KS), words=True, memo=memo)
                 if s > best:
                     best, latin_via = s, "sk"
             if q.layout_alt and uni[_U_RU]:
                 if ru_keys is None:
                     ru_keys = uni[_U_RU].split(_KS)
-                ql = " ".join(russian.stem(w) for w in q.layout_alt)
-                s = _best(ql, ru_keys, words=True)
+                s = _best(qx.layout, ru_keys, words=True, memo=memo)
                 if s > best:
                     best, latin_via = s, "ru"
-            parts.append((float(sum(map(len, q.latin))), best))
+            parts.append((qx.latin_weight, best))
         weight = sum(w for w, _ in parts)
         fuzzy = sum(w * s for w, s in parts) / weight if weight else 0.0
         score = 0.65 * fuzzy + 35.0 * min(1.0, coverage)

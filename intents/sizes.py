@@ -53,3 +53,25 @@ def sizes(folded: str) -> frozenset[str]:
 
 def strip_sizes(folded: str) -> str:
     return SIZE_RE.sub(" ", zh_numerals(folded))
+
+
+DIGIT_RE = re.compile(r"\d")
+
+
+def split_sizes(folded: str) -> tuple[frozenset[str], str]:
+    """(sizes(folded), strip_sizes(folded)) in one pass; text without digits costs one search."""
+    z = zh_numerals(folded)
+    if not DIGIT_RE.search(z):
+        return frozenset(), z
+    found = SIZE_RE.findall(z)
+    if not found:
+        return frozenset(), z
+    out: set[str] = set()
+    for num, unit in found:
+        canon, mult = _UNITS[unit]
+        try:
+            value = float(num.replace(",", ".")) * mult
+        except ValueError:
+            continue
+        out.add(f"{value:g}{canon}")
+    return frozenset(out), SIZE_RE.sub(" ", z)
