@@ -12,15 +12,25 @@ class Locks:
     def __init__(self, redis: Any | None = None, timeout: float = 30.0) -> None:
         self._redis = redis
         self._timeout = timeout
-        self._local: dict[str, asyncio.Lock] = {}
+        self._local: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        local = self._local.setdefault(key, asyncio.Lock())
-        async with local:
-            if self._redis is None:
-                yield
-                return
-            lock = self._redis.lock(f"kefu:lock:{key}", timeout=self._timeout, blocking_timeout=self._timeout)
+        lock, users = self._local.get(key, (asyncio.Lock(), 0))
+        self._local[key] = (lock, users + 1)
+        try:
             async with lock:
-                yield
+                if self._redis is None:
+                    yield
+                else:
+                    redis_lock = self._redis.lock(
+                        f"kefu:lock:{key}", timeout=self._timeout, blocking_timeout=self._timeout
+                    )
+                    async with redis_lock:
+                        yield
+        finally:
+            lock, users = self._local[key]
+            if users <= 1:
+                del self._local[key]  # nobody else waits: do not keep a lock per conversation forever
+            else:
+                self._local[key] = (lock, users - 1)
