@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from intents.orders import normalize_order_no
+
 _NON_DIGIT = re.compile(r"\D")
 
 
 def order_key(order_no: str) -> str:
     """`ＫＦ－２５０１１７－００３`, `kf 250117 003` and `KF-250117-003` all give `KF250117003`.
 
-    NFKC folds full-width forms; then case, spaces and every kind of dash are dropped. The key is
-    compared exactly, never fuzzily: one digit off is someone else's order.
+    The one definition is the matcher's (intents.normalize_order_no): the key stored with each order
+    must be exactly what the matcher extracts from a message. Compared exactly, never fuzzily: one
+    digit off is someone else's order.
     """
-    folded = unicodedata.normalize("NFKC", order_no).upper()
-    return "".join(ch for ch in folded if ch.isalnum())
+    return normalize_order_no(order_no)
 
 
 def normalize_phone(raw: str) -> str | None:
