@@ -142,8 +142,3 @@ async def in_stock_alternatives(
         .limit(limit)
     )
     return [ProductFacts(*row) for row in rows]
-
-
-async def category_products(session: AsyncSession, skus: Sequence[str], limit: int = 6) -> list[ProductFacts]:
-    facts = await product_facts(session, skus)
-    return sorted(facts, key=lambda p: (p.stock == 0,))[:limit]

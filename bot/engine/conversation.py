@@ -194,11 +194,6 @@ class Engine:
         answer = self.faq.answer(topic, lang, viewer.role.value)
         return (answer, lang) if answer else None
 
-    async def language_of(self, user_id: int) -> Lang:
-        async with self.sessions() as session:
-            conversation = await find_conversation(session, user_id)
-        return "ru" if conversation is not None and conversation.lang == "ru" else "zh"
-
     async def set_language(self, user_id: int, lang: Lang) -> None:
         async with self.sessions.begin() as session:
             conversation = await get_conversation(session, user_id)

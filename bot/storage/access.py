@@ -156,14 +156,6 @@ class OrderAccess:
             condition = and_(condition, Order.status.in_(statuses))
         return await self._load(condition, limit=limit)
 
-    async def count(self) -> int:
-        from sqlalchemy import func
-
-        return int(
-            await self.session.scalar(select(func.count()).select_from(Order).where(visible_to(self.viewer)))
-            or 0
-        )
-
     async def _load(self, condition: ColumnElement[bool], limit: int) -> list[OrderView]:
         # Three queries whatever the number of orders: orders, their (visible) lines, their history.
         orders = (

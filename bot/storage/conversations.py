@@ -122,14 +122,3 @@ async def mark_blocked(session: AsyncSession, telegram_user_id: int, blocked: bo
         .where(Conversation.telegram_user_id == telegram_user_id)
         .values(blocked_bot=blocked)
     )
-
-
-async def blocked_users(session: AsyncSession, user_ids: list[int]) -> set[int]:
-    if not user_ids:
-        return set()
-    rows = await session.execute(
-        select(Conversation.telegram_user_id).where(
-            Conversation.telegram_user_id.in_(user_ids), Conversation.blocked_bot.is_(True)
-        )
-    )
-    return set(rows.scalars())

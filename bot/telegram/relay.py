@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiogram import Bot
@@ -200,21 +201,29 @@ class StaffRelay:
         await self.engine.record_staff_message(customer_id, message.text or message.caption or "[media]")
 
     async def edit_from_customer(self, message: Message) -> bool:
-        if self.staff_chat_id is None or not message.text:
+        """A customer edited a relayed message: edit its copy in the topic."""
+        if self.staff_chat_id is None:
             return False
-        async with self.sessions() as session:
-            copy_id = await staff_copy_of(session, message.chat.id, message.message_id)
-        if copy_id is None:
-            return False
-        await self.bot.edit_message_text(text=message.text, chat_id=self.staff_chat_id, message_id=copy_id)
-        return True
+        return await self._edit_copy(message, staff_copy_of, message.chat.id, self.staff_chat_id)
 
     async def edit_from_staff(self, message: Message, customer_id: int) -> bool:
-        if self.staff_chat_id is None or not message.text:
+        """An operator edited an answer: edit the customer's copy."""
+        if self.staff_chat_id is None:
+            return False
+        return await self._edit_copy(message, customer_copy_of, self.staff_chat_id, customer_id)
+
+    async def _edit_copy(
+        self,
+        message: Message,
+        copy_of: Callable[[AsyncSession, int, int], Awaitable[int | None]],
+        source_chat: int,
+        copy_chat: int,
+    ) -> bool:
+        if not message.text:
             return False
         async with self.sessions() as session:
-            copy_id = await customer_copy_of(session, self.staff_chat_id, message.message_id)
+            copy_id = await copy_of(session, source_chat, message.message_id)
         if copy_id is None:
             return False
-        await self.bot.edit_message_text(text=message.text, chat_id=customer_id, message_id=copy_id)
+        await self.bot.edit_message_text(text=message.text, chat_id=copy_chat, message_id=copy_id)
         return True
