@@ -1,30 +1,34 @@
-"""Product index: character n-gram candidates with IDF, then a rapidfuzz rerank of a few hundred.
+"""Product index: character n-gram candidates with IDF, then a rapidfuzz rerank of a few dozen.
 
-Scanning every product string with a fuzzy scorer costs ~0.5 s a query at 100k products, so a
+Scanning every product string with a fuzzy scorer costs ~0.3 s a query at 100k products, so a
 query first collects candidates from an inverted index of character n-grams (Han unigrams and
-bigrams, Cyrillic/Latin word trigrams, folded pinyin syllable bigrams for homophones, size tokens),
-reading only the rarest grams of the query within a postings budget, then checking the commoner grams
-against those candidates only (within a second budget; both grow with the square root of the catalog);
-then only the best few dozen candidates are scored with rapidfuzz on pre-normalised strings
-(processor=None). The build caches the grams of every word and of every repeated text.
+bigrams, Cyrillic/Latin word trigrams, folded pinyin syllable bigrams for homophones, size tokens,
+whole short names), reading only the rarest grams of the query within a postings budget, then adding
+the weight of the commoner grams to those candidates (numpy scatter-adds and gathers over sorted
+postings arrays; both budgets grow with the square root of the catalog); then only the best few
+dozen candidates are scored with rapidfuzz on pre-normalised strings (processor=None). The build
+caches the grams of every word and of every repeated text.
 
-Memory is kept flat for 1M products: postings are array('i') of product numbers; each product keeps
-two packed strings (its Unicode keys and its ASCII keys) instead of per-product objects.
+Memory is kept flat for 1M products: postings are int32 arrays of product numbers; each product
+keeps two packed strings (its Unicode keys and its ASCII keys) instead of per-product objects.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import threading
 from array import array
 from collections import defaultdict, deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, pairwise, repeat
-from operator import add, call, itemgetter
+from itertools import accumulate, pairwise, repeat
+from operator import call, itemgetter
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from intents import chinese, russian
@@ -40,6 +44,7 @@ from intents.normalize import (
     tokens,
 )
 from intents.query import QueryParts, analyse, number_tokens
+from intents.resources import word_set
 from intents.sizes import DIGIT_RE, split_sizes
 
 
@@ -81,8 +86,15 @@ _A_PY, _A_SK, _A_SIZE, _A_NUM = 0, 1, 2, 3
 
 _CANDIDATES = 48  # products reranked with rapidfuzz at most
 _BUDGET = 3_000  # postings read per query at most (the rarest grams first), at 100k products
-_CHECK = 20_000  # postings of commoner grams checked against those candidates, at most
+_CHECK = 60_000  # postings of commoner grams checked against those candidates, at most
+_TIE = 1e-9  # tie-break weight (see _candidates)
 
+
+_Ints = npt.NDArray[np.int32]
+_Floats = npt.NDArray[np.float64]
+_Bools = npt.NDArray[np.bool_]
+_NO_INTS: _Ints = np.zeros(0, dtype=np.int32)
+_NO_FLOATS: _Floats = np.zeros(0)
 
 _cat = str.__add__  # map(_cat, s, s[1:]) builds n-grams in C, not in a Python loop
 
@@ -103,6 +115,8 @@ _OTHER, _SPELT, _SOUND = 0, 1, 2  # gram kinds: Han/Latin/sizes, Cyrillic spelli
 def _gram_kind(g: str) -> int:
     if g[0] == "%":
         return _SOUND
+    if g[0] == "=":  # a whole name: evidence for the spelling and the sound alike
+        return _OTHER
     return _SPELT if CYR_RE.search(g) else _OTHER
 
 
@@ -117,6 +131,42 @@ def _syllable_grams(sylls: Iterable[str], out: set[str]) -> None:
     if len(folded) == 1:
         out.add("~" + folded[0])
     out.update(f"~{a} {b}" for a, b in pairwise(folded))
+
+
+_NAME_HAN = 8  # longest Han name (or nickname) indexed as a whole
+_NAME_WORDS = 3  # longest Russian/Latin one
+
+
+def _name_grams(han: str, pinyin: str, stems: list[str], skels: list[str], out: set[str]) -> None:
+    """A short name or nickname as one gram ('=炼乳', '=сгущёнк', '=p:lianru', '=s:kvas'): a message
+    that contains a product's whole nickname is strong evidence for it, and such a gram is rare
+    even where thousands of products share its characters."""
+    if 2 <= len(han) <= _NAME_HAN:
+        out.add("=" + han)
+        if pinyin:
+            out.add("=p:" + pinyin.replace(" ", ""))
+    if 0 < len(stems) <= _NAME_WORDS:
+        out.add("=" + " ".join(stems))
+    if 0 < len(skels) <= _NAME_WORDS:
+        out.add("=s:" + " ".join(skels))
+
+
+def _query_name_grams(q: QueryParts, out: set[str]) -> None:
+    """Every part of a message that could be a whole name (see _name_grams); absent ones cost a
+    dictionary miss."""
+    han = "".join(q.han)
+    for i in range(len(han) - 1):
+        out.update("=" + han[i:j] for j in range(i + 2, min(len(han), i + _NAME_HAN) + 1))
+    for words in (q.cyr, q.layout_alt):
+        _word_runs([russian.stem(w) for w in words], "=", " ", out)
+    _word_runs(list(q.latin), "=p:", "", out)
+    _word_runs([russian.skeleton(w) for w in q.latin], "=s:", " ", out)
+
+
+def _word_runs(words: list[str], prefix: str, sep: str, out: set[str]) -> None:
+    n = len(words)
+    for i in range(n):
+        out.update(prefix + sep.join(words[i:j]) for j in range(i + 1, min(n, i + _NAME_WORDS) + 1))
 
 
 def _phonetic_words(text: str) -> str:
@@ -189,24 +239,6 @@ def _best(
     return best
 
 
-_SECOND = itemgetter(1)
-
-
-def _accumulate(acc: dict[int, float], pids: Collection[int], w: float) -> None:
-    """acc[pid] += w for every pid, in C (map/zip), not a Python loop: pids are distinct."""
-    acc.update(zip(pids, map(add, map(acc.get, pids, repeat(0.0)), repeat(w)), strict=True))
-
-
-def _top(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
-    """heapq.nlargest(n, acc.items(), key=value), ties in insertion order, with the work in C: the
-    n-th best value found among bare floats, then the items at or above it, sorted stably."""
-    if len(acc) <= n:
-        return sorted(acc.items(), key=_SECOND, reverse=True)
-    t = heapq.nlargest(n, acc.values())[-1]
-    keys = list(compress(acc, map(t.__le__, acc.values())))
-    return sorted(zip(keys, map(acc.__getitem__, keys), strict=True), key=_SECOND, reverse=True)[:n]
-
-
 @lru_cache(maxsize=65536)
 def _fold_spaced(pinyin: str) -> str:
     """Spaced pinyin syllables folded for homophones ('qiao ke li' -> 'qiao ke ni')."""
@@ -259,6 +291,7 @@ class _Text(NamedTuple):
     ru: str  # its Cyrillic words as stems (a Russian key)
     skeleton: str  # its alphabetic words as transliteration skeletons (a Latin key)
     grams: frozenset[str] | set[str]
+    names: frozenset[int]  # hashes of the whole text as name grams, if short (see _name_grams)
 
 
 _NO_GRAMS: frozenset[str] = frozenset()
@@ -321,6 +354,9 @@ class _Builder:
         han_runs: list[str] = []
         stems: list[str] = []
         skels: list[str] = []
+        name_stems: list[str] = []  # without the words a message loses too (в, с, для)
+        name_skels: list[str] = []
+        ru_stop = word_set("query", "ru_stop")
         for h, c, o in TOKEN_KIND_RE.findall(rest):
             if h:
                 han_runs.append(h)
@@ -329,11 +365,16 @@ class _Builder:
                 stems.append(stem)
                 if sk:
                     skels.append(sk)
+                if c not in ru_stop:
+                    name_stems.append(stem)
+                    if sk:
+                        name_skels.append(sk)
                 grams |= g
             else:
                 sk, g = self._other_word(o)
                 if sk:
                     skels.append(sk)
+                    name_skels.append(sk)
                     grams |= g
         han = "".join(han_runs)
         py = ""
@@ -345,11 +386,85 @@ class _Builder:
                 _word_grams("".join(sylls), grams)
                 _word_grams(chinese.initials(sylls), grams)
                 _syllable_grams(sylls, grams)
-        return _Text(f, size, nums, han, py, " ".join(stems), " ".join(skels), grams)
+        names: set[str] = set()
+        _name_grams(han, py, name_stems, name_skels, names)
+        return _Text(
+            f, size, nums, han, py, " ".join(stems), " ".join(skels), grams, frozenset(map(hash, names))
+        )
 
 
 def _new_posting() -> Callable[[int], None]:
     return array("i").append
+
+
+def _add(kind: int, w: float, postings: _Ints, spelt: _Floats, sounded: _Floats | None) -> None:
+    if kind != _SOUND:
+        spelt[postings] += w  # pids of one gram are distinct: a plain fancy-index add is exact
+    if sounded is not None and kind != _SPELT:
+        sounded[postings] += w
+
+
+class _Postings:
+    """gram -> ascending product numbers, all in one int32 array (a view per gram, no object per
+    gram beyond its dictionary entry); name grams (see _name_grams), nearly all unique, as a sorted
+    array of their hashes beside the products they name."""
+
+    def __init__(
+        self,
+        appenders: dict[str, Callable[[int], None]],
+        name_hashes: array[int],
+        name_pids: array[int],
+        n: int,
+    ) -> None:
+        arrays: list[array[int]] = [app.__self__ for app in appenders.values()]  # type: ignore[attr-defined]
+        self._ids = {g: i for i, g in enumerate(appenders)}
+        self._starts = array("q", [0])
+        self._starts.extend(accumulate(map(len, arrays)))
+        self._flat: _Ints = np.frombuffer(b"".join(arrays), dtype=np.int32)
+        self._n = max(1, n)
+        self._idf = array("d", (math.log(1.0 + self._n / len(a)) for a in arrays))
+        self._kind = bytes(map(_gram_kind, appenders))
+        hashes = np.frombuffer(name_hashes, dtype=np.int64)
+        pids = np.frombuffer(name_pids, dtype=np.int32)
+        order = np.lexsort((pids, hashes))
+        self._name_hash: npt.NDArray[np.int64] = hashes[order]
+        self._name_pid: _Ints = pids[order]
+
+    def present(self, grams: Iterable[str]) -> list[tuple[int, int, float, int, _Ints]]:
+        """(df, kind, idf, tie, postings) of the grams the catalog has, rarest first."""
+        ids = self._ids
+        starts, idf, kind, flat = self._starts, self._idf, self._kind, self._flat
+        out: list[tuple[int, int, float, int, _Ints]] = []
+        names: list[int] = []
+        for g in grams:
+            if g[0] == "=":
+                names.append(hash(g))
+                continue
+            i = ids.get(g)
+            if i is not None:
+                a, b = starts[i], starts[i + 1]
+                out.append((b - a, kind[i], idf[i], i, flat[a:b]))
+        if names:
+            want = np.array(names, dtype=np.int64)
+            lo = np.searchsorted(self._name_hash, want, side="left").tolist()
+            hi = np.searchsorted(self._name_hash, want, side="right").tolist()
+            for k, (a, b) in enumerate(zip(lo, hi, strict=True)):
+                if b > a:
+                    df = b - a
+                    out.append((df, _OTHER, math.log(1.0 + self._n / df), -1 - k, self._name_pid[a:b]))
+        out.sort(key=_RAREST)
+        return out
+
+    def get(self, gram: str) -> _Ints:
+        for g in self.present((gram,)):
+            return g[4]
+        return _NO_INTS
+
+    def idf(self, gram: str) -> float:
+        return self.present((gram,))[0][2]
+
+
+_RAREST = itemgetter(0, 1, 2, 3)
 
 
 class ProductIndex:
@@ -366,12 +481,18 @@ class ProductIndex:
         # gram -> the append method of its postings array: a product's grams are appended in one
         # C-level pass (map/call) instead of a Python loop over ~100 grams a product
         appenders: defaultdict[str, Callable[[int], None]] = defaultdict(_new_posting)
+        # name grams are nearly all unique (one per product name and nickname): kept as sorted
+        # (hash, product) arrays rather than millions of dictionary entries
+        name_hashes = array("q")
+        name_pids = array("i")
         builder = _Builder()
         for rec in products:
             pid = len(self._skus)
             self._skus.append(rec.sku)
             self._sku_pid.setdefault(rec.sku, pid)
-            uni, asc, grams = self._keys(rec, builder)
+            uni, asc, grams, names = self._keys(rec, builder)
+            name_hashes.extend(names)
+            name_pids.extend(repeat(pid, len(names)))
             self._uni.append(uni)
             self._asc.append(asc)
             cat = (rec.category_ru.strip(), rec.category_zh.strip())
@@ -381,12 +502,12 @@ class ProductIndex:
                 self._categories.append(cat)
             self._cat.append(cid)
             deque(map(call, map(appenders.__getitem__, grams), repeat(pid)), maxlen=0)
-        postings: dict[str, array[int]] = {g: app.__self__ for g, app in appenders.items()}  # type: ignore[attr-defined]
-        self._postings = postings
+        self._postings = _Postings(appenders, name_hashes, name_pids, len(self._skus))
+        del appenders
         n = max(1, len(self._skus))
-        self._idf = {g: math.log(1.0 + n / len(a)) for g, a in postings.items()}
         self._category_keys = [self._category_strings(c) for c in self._categories]
         self._cat_members: list[array[int]] | None = None
+        self._scratch = threading.local()
         # postings grow with the catalog: read and check a little more in a bigger one (sqrt keeps
         # the latency growth below the catalog's)
         scale = max(1.0, math.sqrt(n / 100_000))
@@ -395,7 +516,7 @@ class ProductIndex:
 
     # ---- building -------------------------------------------------------------------------
     @staticmethod
-    def _keys(rec: ProductRecord, builder: _Builder) -> tuple[str, str, set[str]]:
+    def _keys(rec: ProductRecord, builder: _Builder) -> tuple[str, str, set[str], set[int]]:
         zh: dict[str, None] = {}
         ru: dict[str, None] = {}
         py: dict[str, None] = {}
@@ -403,15 +524,18 @@ class ProductIndex:
         size: set[str] = set()
         nums: set[str] = set()
         parts: list[frozenset[str] | set[str]] = []
+        names: set[int] = set()
         seen = ""
         for text in (rec.name_zh, *rec.aliases_zh, rec.name_ru, *rec.aliases_ru, rec.brand):
             if not text:
                 continue
             t = builder.text(text)
             f = t.folded
-            # an alias or brand inside the name adds no gram (but stays a key: exact matches rank first)
+            # an alias or brand inside the name adds no gram but its name gram (and stays a key:
+            # exact matches rank first)
             if f not in seen:
                 parts.append(t.grams)
+            names |= t.names
             seen += "\n" + f
             if t.sizes:
                 size |= t.sizes
@@ -432,7 +556,7 @@ class ProductIndex:
             grams.update("#n" + n for n in nums)
         uni = _FS.join((_KS.join(zh), _KS.join(ru)))
         asc = _FS.join((_KS.join(py), _KS.join(sk), " ".join(sorted(size)), " ".join(sorted(nums))))
-        return uni, asc, grams
+        return uni, asc, grams, names
 
     def _category_strings(self, cat: tuple[str, str]) -> tuple[str, str, str, str]:
         ru, zh = cat
@@ -455,32 +579,28 @@ class ProductIndex:
     def rank(self, q: QueryParts, limit: int = 5) -> list[Hit]:
         if q.empty and not q.sizes:
             return []
-        qgrams = self._query_grams(q)
+        present = self._postings.present(self._query_grams(q))
         # coverage: the share of the query's gram weight a product has, read as spelt (Cyrillic
         # trigrams) or as sounded (their sound keys), whichever explains more
         totals = [0.0, 0.0, 0.0]
-        idf = self._idf
-        for g in qgrams:
-            w = idf.get(g)
-            if w is not None:
-                totals[_gram_kind(g)] += w
+        for _, kind, w, _, _ in present:
+            totals[kind] += w
         spelt_total = (totals[_OTHER] + totals[_SPELT]) or 1.0
         sounded_total = (totals[_OTHER] + totals[_SOUND]) or 1.0
-        spelt, sounded = self._candidates(qgrams, totals[_SOUND] > 0)
-        top: list[tuple[int, float]]
-        if sounded is None:
-            if not spelt:
-                return []
-            top = [(pid, v / spelt_total) for pid, v in _top(spelt, _CANDIDATES)]
+        cand, spelt, sounded = self._candidates(present, totals[_SOUND] > 0)
+        if not len(cand):
+            return []
+        coverage = spelt / spelt_total
+        if sounded is not None:
+            coverage = np.maximum(coverage, sounded / sounded_total)
+        if len(coverage) > _CANDIDATES:
+            best_n = np.argpartition(-coverage, _CANDIDATES - 1)[:_CANDIDATES]
+            order = best_n[np.argsort(-coverage[best_n], kind="stable")]
         else:
-            if not spelt and not sounded:
-                return []
-            # the best by max(spelt, sounded) are among the best by either one
-            pool = dict.fromkeys(pid for pid, _ in _top(spelt, _CANDIDATES))
-            pool.update(dict.fromkeys(pid for pid, _ in _top(sounded, _CANDIDATES)))
-            sget, pget = spelt.get, sounded.get
-            scored = {pid: max(sget(pid, 0.0) / spelt_total, pget(pid, 0.0) / sounded_total) for pid in pool}
-            top = _top(scored, _CANDIDATES)
+            order = np.argsort(-coverage, kind="stable")
+        top: list[tuple[int, float]] = list(zip(cand[order].tolist(), coverage[order].tolist(), strict=True))
+        if top[0][1] <= 0.0:
+            return []
         floor = 0.4 * top[0][1]
         qx = _QueryKeys.of(q)
         hits: list[Hit] = []
@@ -516,24 +636,30 @@ class ProductIndex:
             _syllable_grams([s for word in q.pinyin for s in word], grams)
             if len(q.latin) > 1:
                 _word_grams("".join(q.latin), grams)
+        _query_name_grams(q, grams)
         grams.update("#" + s for s in q.sizes)
         grams.update("#n" + n for n in q.numbers)
         grams.update("#" + s for n in q.numbers for s in _number_as_sizes(n))
         return grams
 
-    def _candidates(self, qgrams: set[str], sound: bool) -> tuple[dict[int, float], dict[int, float] | None]:
-        """Gram weight per product read as spelt (Han, Latin, sizes, Cyrillic spelling) and, when the
-        query has Cyrillic sound keys, as sounded (the same without spelling, plus sound keys).
-        Sums are accumulated by C-level map/zip over each postings array, not a Python loop."""
-        postings_of = self._postings
-        present = [(len(postings_of[g]), g) for g in qgrams if g in postings_of]
-        present.sort()
-        spelt: dict[int, float] = {}
-        sounded: dict[int, float] | None = {} if sound else None
+    def _candidates(
+        self, present: list[tuple[int, int, float, int, _Ints]], sound: bool
+    ) -> tuple[_Ints, _Floats, _Floats | None]:
+        """Candidate products (ascending pids) with their gram weight read as spelt (Han, Latin, sizes,
+        Cyrillic spelling) and, when the query has Cyrillic sound keys, as sounded (the same without
+        spelling, plus sound keys). Only the rarest grams, within a postings budget, bring candidates;
+        the commoner ones (a product type, a flavour, a misspelt brand's surviving trigrams) only add
+        their weight, so ties among thousands of candidates are broken by them. Sums are numpy
+        scatter-adds into per-thread dense buffers, reset after."""
+        if not present:
+            return _NO_INTS, _NO_FLOATS, None
+        spelt, sounded_buf, mark = self._buffers()
+        sounded = sounded_buf if sound else None
         budget = self._budget
         read = 0
         rest = len(present)
-        for i, (df, g) in enumerate(present):
+        first: list[_Ints] = []
+        for i, (df, kind, w, _, postings) in enumerate(present):
             if read + df > budget:
                 if read:
                     rest = i
@@ -541,36 +667,39 @@ class ProductIndex:
                 # even the rarest gram is very common (a category word in a huge catalog): a slice of
                 # its products is as good as all of them, and bounded
                 df = budget
-            read += df
-            w = self._idf[g]
-            kind = _gram_kind(g)
-            postings = postings_of[g]
-            if df != len(postings):
                 postings = postings[:df]
-            if kind != _SOUND:
-                _accumulate(spelt, postings, w)
-            if sounded is not None and kind != _SPELT:
-                _accumulate(sounded, postings, w)
-        if rest < len(present):
-            # the commoner grams (a product type, a flavour, a misspelt brand's surviving trigrams) are
-            # not read but checked against the candidates found so far: ties among thousands of
-            # candidates are broken by them, within a second, larger budget of postings scanned
-            cand = set(spelt) if sounded is None else spelt.keys() | sounded.keys()
-            checked = 0
-            for df, g in present[rest:]:
-                checked += df
-                if checked > self._check:
-                    break
-                w = self._idf[g]
-                kind = _gram_kind(g)
-                found = cand.intersection(postings_of[g])
-                if not found:
-                    continue
-                if kind != _SOUND:
-                    _accumulate(spelt, found, w)
-                if sounded is not None and kind != _SPELT:
-                    _accumulate(sounded, found, w)
-        return spelt, sounded
+            read += df
+            # + a weight far below any real difference, halving with each commoner gram: equal sums
+            # rank the products that have the rarer grams first
+            _add(kind, w + _TIE * 0.5**i, postings, spelt, sounded)
+            first.append(postings)
+        cand = first[0] if len(first) == 1 else np.unique(np.concatenate(first))
+        mark[cand] = True
+        checked = 0
+        for df, kind, w, _, postings in present[rest:]:
+            checked += df
+            if checked > self._check:
+                break
+            found = postings[mark[postings]]  # a gather of bytes: cheap even for long postings
+            if len(found):
+                _add(kind, w, found, spelt, sounded)
+        mark[cand] = False
+        spelt_of = spelt[cand]
+        spelt[cand] = 0.0
+        sounded_of = None
+        if sounded is not None:
+            sounded_of = sounded[cand]
+            sounded[cand] = 0.0
+        return cand, spelt_of, sounded_of
+
+    def _buffers(self) -> tuple[_Floats, _Floats, _Bools]:
+        """Zeroed arrays over all products (two of scores, one of candidate marks), one set per
+        thread, allocated on first use."""
+        bufs: tuple[_Floats, _Floats, _Bools] | None = getattr(self._scratch, "bufs", None)
+        if bufs is None:
+            n = len(self._skus)
+            bufs = self._scratch.bufs = (np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.bool_))
+        return bufs
 
     def _rerank(self, q: QueryParts, qx: _QueryKeys, pid: int, coverage: float) -> Hit:
         uni = self._uni[pid].split(_FS)
@@ -666,8 +795,14 @@ class ProductIndex:
                 if s < 88 and len(qh) >= 2 and zh_fp:
                     # typed by sound: 巧克丽 for 巧克力
                     s = max(s, 0.95 * fuzz.ratio(qp, zh_fp, processor=None))
-            if qr and ru_f:
-                s = max(s, fuzz.token_set_ratio(qr, ru_f, processor=None) if len(qr) >= 4 else 0.0)
+            if qr and ru_f and len(qr) >= 4:
+                # every word asked is a word of the category ('мёд' of 'Мёд и орехи'), not merely
+                # one of them ('зефир в шоколаде' is a marshmallow, not the category Шоколад)
+                cat_words = ru_f.split()
+                s = max(
+                    s,
+                    min(max(fuzz.ratio(w, c, processor=None) for c in cat_words) for w in qr.split()),
+                )
             if ql and py:
                 s = max(s, fuzz.ratio(ql, py, processor=None))
             if s > best:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import heapq
-import random
-from operator import itemgetter
+import math
 
 from intents import chinese
-from intents.product_index import ProductIndex, ProductRecord, _top
+from intents.product_index import _SOUND, _SPELT, ProductIndex, ProductRecord, _gram_kind
+from intents.query import analyse
 
 
 def test_word_by_word_pinyin_matches_pypinyin() -> None:
@@ -22,11 +21,32 @@ def test_has_phrase_matches_the_exhaustive_search() -> None:
         assert chinese._has_phrase(run, poly) == chinese._has_phrase_slow(run, poly, phrases)
 
 
-def test_top_is_nlargest_with_ties_in_order() -> None:
-    rng = random.Random(5)
-    for _ in range(50):
-        acc = {rng.randrange(10_000): float(rng.randrange(6)) for _ in range(rng.randrange(1, 400))}
-        assert _top(acc, 64) == heapq.nlargest(64, acc.items(), key=itemgetter(1))
+def test_candidate_sums_match_a_plain_sum_and_leave_the_buffers_zeroed() -> None:
+    recs = [
+        ProductRecord(f"S{i}", f"Шоколад «Бренд{i % 7}» молочный {i}0 г", f"品牌{i % 5}牛奶巧克力 {i}0克")
+        for i in range(60)
+    ]
+    index = ProductIndex(recs)
+    index._budget = index._check = 10**9  # read every gram: the sums must be exact
+    for text in ("шоколад бренд3", "牛奶巧克力 30克", "шаколад", "品牌2"):
+        qgrams = index._query_grams(analyse(text))
+        cand, spelt, sounded = index._candidates(index._postings.present(qgrams), sound=True)
+        plain: dict[int, list[float]] = {}
+        for g in qgrams:
+            for pid in index._postings.get(g):
+                sums = plain.setdefault(int(pid), [0.0, 0.0])
+                kind = _gram_kind(g)
+                if kind != _SOUND:
+                    sums[0] += index._postings.idf(g)
+                if kind != _SPELT:
+                    sums[1] += index._postings.idf(g)
+        assert cand.tolist() == sorted(plain)
+        assert sounded is not None
+        for pid, s, p in zip(cand.tolist(), spelt.tolist(), sounded.tolist(), strict=True):
+            assert math.isclose(s, plain[pid][0], abs_tol=1e-8) and math.isclose(
+                p, plain[pid][1], abs_tol=1e-8
+            )
+        assert not any(buf.any() for buf in index._buffers())
 
 
 def test_repeated_texts_index_like_unique_ones() -> None:
@@ -43,5 +63,5 @@ def test_repeated_texts_index_like_unique_ones() -> None:
     ]
     index = ProductIndex(recs)
     assert len(set(index._uni)) == 1 and len(set(index._asc)) == 5
-    assert len(index._postings["巧克"]) == 5
+    assert len(index._postings.get("巧克")) == 5
     assert index.search("品牌巧克力 30克")[0].sku == "S3"

@@ -78,8 +78,24 @@ def test_categories() -> None:
     assert idx.match_category("有糖果吗", "zh") == "糖果"
     assert idx.match_category("какой шоколад есть", "ru") == "Шоколад"
     assert idx.match_category("Алёнка", "ru") is None
+    # a product of another category named with the category's word is not that category
+    assert idx.match_category("зефир в шоколаде", "ru") is None
     assert set(idx.category_skus("巧克力")) == set(idx.category_skus("Шоколад"))
     assert "CH-001" in idx.category_skus("巧克力")
+
+
+def test_a_whole_nickname_outweighs_thousands_of_look_alikes() -> None:
+    """'炼乳' is the nickname of one product among thousands whose names contain 炼乳."""
+    crowd = [
+        ProductRecord(f"G{i}", f"Сгущёнка «Бренд{i}» {i} г", f"品牌{i}炼乳 {i}克", (f"бренд{i} сгущёнка",))
+        for i in range(3000)
+    ]
+    ours = ProductRecord(
+        "OURS", "Молоко сгущённое «Алексеевское»", "阿列克谢耶夫炼乳", ("сгущёнка",), ("炼乳",)
+    )
+    idx = ProductIndex([*crowd, ours])
+    for query in ("炼乳有吗", "lianru you ma", "есть сгущёнка?", "сгущенки нет?"):
+        assert idx.search(query)[0].sku == "OURS", query
 
 
 def test_empty_and_duplicate_catalogs() -> None:
