@@ -125,6 +125,8 @@ async def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.understanding_cli import run_eval
 
+    if args.shop:
+        settings = settings.model_copy(update={"data_dir": Path(args.shop)})
     return await run_eval(settings, Path(args.labelled) if args.labelled else None, check=args.check)
 
 
@@ -223,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="accuracy report on the labelled set in tests/")
     evaluate.add_argument("--labelled", help="a JSONL labelled set (default: tests/data/labelled.jsonl)")
+    evaluate.add_argument(
+        "--shop", help="a folder with suppliers.csv, catalog.csv and orders.csv (default: the demo shop)"
+    )
     evaluate.add_argument("--check", action="store_true", help="exit 1 when below the accuracy floors")
     evaluate.set_defaults(handler=cmd_eval)
 

@@ -110,9 +110,12 @@ def _units(text: str, lang: str) -> list[str]:
     """Comparable units of a message: Han runs, Russian stems, Latin words (pinyin kept as is,
     layout slips and transliteration turned back into Cyrillic stems), the order placeholder."""
     out: list[str] = []
+    slang = word_set("intent", "slang_numbers")
     for tok in tokens(fold(mask_codes(text, ORDER_TOKEN))):
         if tok == ORDER_TOKEN:
             out.append("#order")
+        elif tok in slang:
+            out.append(tok)  # '88' is bye, '3q' thanks: kept as words
         elif is_han(tok):
             out.append(zh_question_form(tok))
         elif is_cyrillic(tok):
@@ -208,9 +211,14 @@ class _Keyword:
     pinyin: str  # zh: joined pinyin for Latin messages ('' for short ones)
     weight: float = 1.0
     exact: bool = False  # '=мои заказы': these word forms only (the stem of мой/мои is one)
+    sound: str = ""  # zh: folded syllables, ' bao you ', to meet homophone typos (包油 for 包邮)
 
 
 _PREFIX = 7  # a keyword stem this long also matches longer derived forms (просроч -> просроченная)
+
+
+def _sound_key(sylls: Iterable[str]) -> str:
+    return " " + " ".join(chinese.fold_syllable(x) for x in sylls) + " "
 
 
 def _phrase_in(seq: list[str], phrase: tuple[str, ...]) -> bool:
@@ -292,12 +300,16 @@ class _LanguageModel:
                     stems = tuple(tokens(f))
                 else:
                     stems = tuple(russian.stem(t) if is_cyrillic(t) else t for t in tokens(f))
+                    if len(stems) == 1 and len(stems[0]) <= 2 and stems[0] != f:
+                        # 'ау' stems to 'а' (the conjunction): a word this short matches as typed
+                        exact, stems = True, (f,)
                 han = "".join(t for t in tokens(f) if is_han(t))
                 sylls = chinese.pinyin_of(han) if han else ()
                 py = "".join(sylls) if len(sylls) >= 2 else ""
+                sound = _sound_key(sylls) if len(sylls) >= 2 and han == f else ""
                 if any(k.intent == intent and k.stems == stems and k.exact == exact for k in out):
                     continue  # оплата / оплатить: one stem counts once
-                out.append(_Keyword(intent, f, stems, py, exact=exact))
+                out.append(_Keyword(intent, f, stems, py, exact=exact, sound=sound))
         # a keyword that also shows up in other intents' examples says less about its own intent
         examples = [
             (i, zh_question_form(fold(e))) for i, spec in data.items() for e in spec.get("examples", [])
@@ -325,6 +337,17 @@ class _LanguageModel:
         found: list[_Keyword] = [
             k for k in self.han_keywords if k.text in f or (bool(k.pinyin) and k.pinyin in latin)
         ]
+        han_runs = [u for u in units if is_han(u)]
+        if han_runs:
+            # typed by sound (包油 for 包邮, 多少前 for 多少钱): the same syllables, a little less sure
+            sounds = " ".join(_sound_key(chinese.pinyin_of(r)) for r in han_runs)
+            found_ids = {id(k) for k in found}
+            homophones = [
+                k for k in self.han_keywords if k.sound and id(k) not in found_ids and k.sound in sounds
+            ]
+            found.extend(
+                _Keyword(k.intent, k.text, k.stems, k.pinyin, 0.8 * k.weight, k.exact) for k in homophones
+            )
         for w in set(forms):
             found.extend(self.form_keywords.get(w, ()))
         # a typo is only assumed in a word the dictionary does not know (доставлен is not доставка);
@@ -365,6 +388,20 @@ class _LanguageModel:
         return hits
 
 
+def _small_talk_yields(scores: dict[str, float], s: Signals, kw: dict[str, float], question: bool) -> None:
+    """A greeting (or thanks) around a real request is answered as the request: 'Здравствуйте, а
+    квас есть?' asks for kvass. Small talk keeps a message with nothing else in it."""
+    # a product-like word alone is not enough: 'спасибо большое' is not a question about 'Алёнка большая'
+    named = (s.product_score >= 80 and s.product_coverage >= 0.5) or s.category
+    asked = any(kw.get(i) for i in (*_OTHER_TOPICS, "product_price", "product_search"))
+    if not (s.order_like or (question and (named or asked))):
+        return
+    other = max(scores[i] for i in INTENTS if i not in _SMALL_TALK and i != OUT_OF_SCOPE)
+    if other >= THRESHOLD:
+        for i in _SMALL_TALK:
+            scores[i] = min(scores[i], other - 0.01)
+
+
 class IntentClassifier:
     """Scores every intent for a message in a given language; data loaded once at construction."""
 
@@ -383,7 +420,9 @@ class IntentClassifier:
             top = sims[0] if sims else 0.0
             top3 = sum(sims[:3]) / 3.0
             scores[intent] = 0.55 * top + 0.2 * top3 + 0.3 * min(1.2, kw.get(intent, 0.0))
-        self._apply_signals(scores, signals, kw, units, is_question(text, model.lang))
+        question = is_question(text, model.lang)
+        self._apply_signals(scores, signals, kw, units, question)
+        _small_talk_yields(scores, signals, kw, question)
         best = max(scores, key=lambda i: scores[i])
         conf = max(0.0, min(1.0, scores[best]))
         if best != OUT_OF_SCOPE and conf < THRESHOLD:

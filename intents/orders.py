@@ -23,6 +23,10 @@ _CYR2LAT_PHON = str.maketrans("АВЕКМНОРСТХУФЛДГИЗБЯ", "AVEKM
 # A run of letters/digits; runs joined by dashes, dots or slashes (never by spaces) form one span.
 _RUN = r"[A-Za-z0-9]+"
 _SPAN_RE = re.compile(rf"(?<![A-Za-z0-9]){_RUN}(?:\s?[-_/]\s?{_RUN})*")
+# a Cyrillic letter inside a Latin/digit code (ВJG-250325-04: В typed on the Russian layout)
+_MIXED_CYR_RE = re.compile(r"[А-Яа-яЁё](?=[A-Za-z0-9])|(?<=[A-Za-z0-9])[А-Яа-яЁё]")
+# an order number typed in groups with spaces between them ('HH 2025 1208 01'): at most this many
+_MAX_PARTS = 6
 _CYR_PREFIX_RE = re.compile(r"(?<![А-Яа-яЁё])([А-Яа-яЁё]{1,3})\s?-?\s?(?=\d{3})")
 # What follows a number that makes it a quantity, a price or a size rather than an order number.
 _UNIT_AFTER_RE = re.compile(
@@ -84,21 +88,10 @@ def _spans(text: str) -> list[tuple[str, str, bool]]:
     """(key, text right after the span, is the span itself order-shaped) for every span, plus
     space-joined neighbours (KF 251104 007) and Cyrillic-prefixed variants (КФ-251104-007)."""
     t = nfkc(text)
-    out: list[tuple[str, str, bool]] = []
-    matches = list(_SPAN_RE.finditer(t))
-    for i, m in enumerate(matches):
-        key = normalize_order_no(m.group())
-        # a letters-only prefix followed by spaces and digits ('KF 251104 007') is reported joined
-        own = not (key.isalpha() and i + 1 < len(matches))
-        out.append((key, t[m.end() : m.end() + 4], own))
-        joined, prev_end = key, m.end()
-        for nxt in matches[i + 1 : i + 3]:
-            gap = t[prev_end : nxt.start()]
-            if not gap or gap.strip(" "):
-                break
-            joined += normalize_order_no(nxt.group())
-            out.append((joined, t[nxt.end() : nxt.end() + 4], key.isalpha()))
-            prev_end = nxt.end()
+    out = _latin_spans(t)
+    if _MIXED_CYR_RE.search(t):
+        # look-alike Cyrillic letters inside a code read as the Latin ones they look like
+        out += _latin_spans(_MIXED_CYR_RE.sub(lambda m: m.group().upper().translate(_CYR2LAT), t))
     for m in _CYR_PREFIX_RE.finditer(t):
         rest = _SPAN_RE.match(t, m.end())
         if rest is None:
@@ -109,6 +102,25 @@ def _spans(text: str) -> list[tuple[str, str, bool]]:
             out.append(
                 (normalize_order_no(prefix.translate(table)) + digits, t[rest.end() : rest.end() + 4], False)
             )
+    return out
+
+
+def _latin_spans(t: str) -> list[tuple[str, str, bool]]:
+    out: list[tuple[str, str, bool]] = []
+    matches = list(_SPAN_RE.finditer(t))
+    for i, m in enumerate(matches):
+        key = normalize_order_no(m.group())
+        # a letters-only prefix followed by spaces and digits ('KF 251104 007') is reported joined
+        own = not (key.isalpha() and i + 1 < len(matches))
+        out.append((key, t[m.end() : m.end() + 4], own))
+        joined, prev_end = key, m.end()
+        for nxt in matches[i + 1 : i + _MAX_PARTS]:
+            gap = t[prev_end : nxt.start()]
+            if not gap or gap.strip(" "):
+                break
+            joined += normalize_order_no(nxt.group())
+            out.append((joined, t[nxt.end() : nxt.end() + 4], key.isalpha()))
+            prev_end = nxt.end()
     return out
 
 

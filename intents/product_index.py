@@ -159,14 +159,14 @@ def _query_name_grams(q: QueryParts, out: set[str]) -> None:
         out.update("=" + han[i:j] for j in range(i + 2, min(len(han), i + _NAME_HAN) + 1))
     for words in (q.cyr, q.layout_alt):
         _word_runs([russian.stem(w) for w in words], "=", " ", out)
-    _word_runs(list(q.latin), "=p:", "", out)
+    _word_runs(list(q.latin), "=p:", "", out, _NAME_HAN)  # pinyin may come a syllable a word
     _word_runs([russian.skeleton(w) for w in q.latin], "=s:", " ", out)
 
 
-def _word_runs(words: list[str], prefix: str, sep: str, out: set[str]) -> None:
+def _word_runs(words: list[str], prefix: str, sep: str, out: set[str], most: int = _NAME_WORDS) -> None:
     n = len(words)
     for i in range(n):
-        out.update(prefix + sep.join(words[i:j]) for j in range(i + 1, min(n, i + _NAME_WORDS) + 1))
+        out.update(prefix + sep.join(words[i:j]) for j in range(i + 1, min(n, i + most) + 1))
 
 
 def _phonetic_words(text: str) -> str:
@@ -805,6 +805,8 @@ class ProductIndex:
                 )
             if ql and py:
                 s = max(s, fuzz.ratio(ql, py, processor=None))
+                if len(py) >= 4 and ql.endswith(py):  # 'eluositangguo': 俄罗斯糖果
+                    s = max(s, 92.0)
             if s > best:
                 best, best_cid = s, cid
         if best < 88 or best_cid < 0:

@@ -52,6 +52,13 @@ def pinyin_stop() -> frozenset[str]:
     return frozenset("".join(chinese.pinyin_of(w)) for w in word_set("query", "zh_stop")) - {""}
 
 
+# sentence-final particles (吗 呢 啊 呀 啦 么 哦); not 'ba' (吧), which ends names like 'da lie ba'
+_FINAL_PARTICLES = frozenset({"ma", "ne", "a", "ya", "la", "me", "o"})
+
+
+_LEADING_VERBS = frozenset({"you", "yao", "mai", "xiang"})
+
+
 def _drop_pinyin_stop(words: list[str], pinyin: list[bool]) -> list[bool]:
     """Which Latin words are question words in pinyin. Runs of words that join into a stop word
     ('you huo' = 有货) go; a lone one-syllable stop word ('ma', 'qian') only when the product is
@@ -59,6 +66,8 @@ def _drop_pinyin_stop(words: list[str], pinyin: list[bool]) -> list[bool]:
     stop = pinyin_stop()
     n = len(words)
     drop = [False] * n
+    if n >= 3 and pinyin[-1] and words[-1] in _FINAL_PARTICLES:
+        drop[-1] = True  # '… ma' at the end is 吗
     joined_name = any(
         p and (sylls := chinese.split_pinyin(w)) is not None and len(sylls) >= 2 and w not in stop
         for w, p in zip(words, pinyin, strict=True)
@@ -75,13 +84,23 @@ def _drop_pinyin_stop(words: list[str], pinyin: list[bool]) -> list[bool]:
                 break
         if best:
             single = best == i + 1 and len(chinese.split_pinyin(words[i]) or ()) < 2
-            if not single or joined_name:
+            # 有/要/买/想 right after dropped question words are one of them ('qing wen | you')
+            if not single or joined_name or (i and drop[i - 1] and words[i] in _LEADING_VERBS):
                 for k in range(i, best):
                     drop[k] = True
             i = best
         else:
             i += 1
     return drop
+
+
+def _mostly_pinyin(toks: list[str]) -> bool:
+    """A message of several Latin words that are nearly all valid pinyin is typed in pinyin."""
+    latin = [clean_latin(t) for t in toks if t.isascii() and any(c.isalpha() for c in t)]
+    if len(latin) < 2:
+        return False
+    ok = sum(1 for w in latin if w and chinese.split_pinyin(w) is not None)
+    return ok >= 0.75 * len(latin)
 
 
 def _content_han(run: str) -> list[str]:
@@ -103,7 +122,9 @@ def analyse(text: str) -> QueryParts:
     layout_alt: list[str] = []
     ru_stop = word_set("query", "ru_stop")
     numbers = number_tokens(f)
-    for tok in tokens(f):
+    toks = tokens(f)
+    pinyin_context = _mostly_pinyin(toks)
+    for tok in toks:
         if is_han(tok):
             han.extend(_content_han(tok))
         elif is_cyrillic(tok):
@@ -112,6 +133,8 @@ def analyse(text: str) -> QueryParts:
         elif any(c.isalpha() for c in tok):
             kind = latin_kind(tok)
             word = clean_latin(tok)
+            if pinyin_context and chinese.split_pinyin(word) is not None:
+                kind = LatinKind.PINYIN  # 'wen' among 'qing wen you ge wa si ma' is 问, not вен
             if kind is LatinKind.NEUTRAL:
                 continue
             if kind is LatinKind.LAYOUT:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from intents.normalize import fold
+
 # unit -> (canonical unit, multiplier)
 _UNITS: dict[str, tuple[str, float]] = {
     "g": ("g", 1), "gr": ("g", 1), "г": ("g", 1), "гр": ("g", 1), "грамм": ("g", 1), "граммов": ("g", 1),
@@ -75,3 +77,11 @@ def split_sizes(folded: str) -> tuple[frozenset[str], str]:
             continue
         out.add(f"{value:g}{canon}")
     return frozenset(out), SIZE_RE.sub(" ", z)
+
+
+def size_variants(name_a: str, name_b: str) -> bool:
+    """Two names that differ only in their size ('爱莲巧牛奶巧克力 100克' / '… 200克'): the same
+    product in two packs, which a message naming no size cannot choose between."""
+    a_sizes, a_rest = split_sizes(fold(name_a))
+    b_sizes, b_rest = split_sizes(fold(name_b))
+    return a_sizes != b_sizes and " ".join(a_rest.split()) == " ".join(b_rest.split())

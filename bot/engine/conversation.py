@@ -40,6 +40,8 @@ from bot.storage.conversations import (
 from bot.storage.keys import normalize_phone, order_key
 from bot.storage.models import Conversation
 from intents import Understanding, detect_language
+from intents.normalize import fold
+from intents.sizes import size_variants, sizes
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +301,12 @@ class Engine:
         clear_cut = (
             u.category is None
             and (
-                len(facts) == 1 or scores.get(top.sku, 100.0) - scores.get(facts[1].sku, 0.0) >= CLEAR_MARGIN
+                len(facts) == 1
+                or (
+                    scores.get(top.sku, 100.0) - scores.get(facts[1].sku, 0.0) >= CLEAR_MARGIN
+                    # the same product in another pack, and no size asked: let the shopper choose
+                    and not (size_variants(top.name_ru, facts[1].name_ru) and not sizes(fold(u.text)))
+                )
             )
             and scores.get(top.sku, 100.0) >= CLEAR_SCORE
         ) or not u.products

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -156,23 +157,30 @@ class UserFloodLimit(BaseMiddleware):
         self.i18n = i18n
         self.redis = redis
         self.quiet_seconds = quiet_seconds
-        self._windows: dict[int, tuple[int, int]] = {}
+        self._windows: dict[int, deque[float]] = {}
         self._quiet_until: dict[int, float] = {}
 
     async def _count(self, user_id: int) -> int:
-        minute = int(time.time() // 60)
+        """Messages from the user in the last 60 s, this one included: a sliding window (a fixed
+        calendar minute would let a burst across its boundary through twice)."""
+        now = time.time()
         if self.redis is not None:
-            key = f"kefu:flood:{user_id}:{minute}"
-            count = int(await self.redis.incr(key))
-            if count == 1:
-                await self.redis.expire(key, 120)
-            return count
-        window, count = self._windows.get(user_id, (minute, 0))
-        count = count + 1 if window == minute else 1
-        if len(self._windows) > 100_000:
-            self._windows.clear()
-        self._windows[user_id] = (minute, count)
-        return count
+            key = f"kefu:flood:{user_id}"
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.zremrangebyscore(key, 0, now - 60)
+            pipe.zadd(key, {f"{now}:{uuid.uuid4().hex[:8]}": now})
+            pipe.zcard(key)
+            pipe.expire(key, 61)
+            return int((await pipe.execute())[2])
+        stamps = self._windows.get(user_id)
+        if stamps is None:
+            if len(self._windows) > 100_000:
+                self._windows.clear()
+            stamps = self._windows[user_id] = deque()
+        while stamps and stamps[0] <= now - 60:
+            stamps.popleft()
+        stamps.append(now)
+        return len(stamps)
 
     async def _quiet(self, user_id: int) -> bool:
         if self.redis is not None:

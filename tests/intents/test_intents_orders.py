@@ -21,6 +21,7 @@ def test_find_resolves_any_form_to_canonical() -> None:
         "订单ＫＦ－２５０１１７－００３到哪了",
         "KF 250117 003",
         "КФ-250117-003",
+        "заказ КF-250117-003 где",  # a Cyrillic К inside a Latin code (the layout switched mid-word)
     ]:
         assert find_order(text, LOOKUP)[0] == "KF-250117-003", text
     assert find_order("RU20250117-15 где", LOOKUP)[0] == "RU20250117-15"
@@ -42,3 +43,9 @@ def test_candidates_skip_quantities_prices_phones() -> None:
 def test_mapping_and_callable_lookups() -> None:
     assert as_lookup(None)("X") is None
     assert as_lookup(lambda k: "Z" if k == "AB12345" else None)("AB12345") == "Z"
+
+
+def test_groups_separated_by_spaces_join_into_one_number() -> None:
+    lookup = as_lookup({"HH2025120801": "HH2025120801"})
+    for text in ("訂單 HH 2025 1208 01 發貨了嗎", "hh 2025 1208 01", "заказ HH 20251208 01 где"):
+        assert find_order(text, lookup)[0] == "HH2025120801", text
