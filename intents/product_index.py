@@ -145,8 +145,11 @@ def _name_grams(han: str, pinyin: str, stems: list[str], skels: list[str], out: 
         out.add("=" + han)
         if pinyin:
             out.add("=p:" + pinyin.replace(" ", ""))
+            # and as it sounds: 格娃斯 typed for the nickname 格瓦斯
+            out.add("=~" + "".join(chinese.fold_syllable(x) for x in pinyin.split()))
     if 0 < len(stems) <= _NAME_WORDS:
         out.add("=" + " ".join(stems))
+        out.add("=%" + " ".join(map(russian.phonetic, stems)))  # вотка for водка
     if 0 < len(skels) <= _NAME_WORDS:
         out.add("=s:" + " ".join(skels))
 
@@ -157,8 +160,18 @@ def _query_name_grams(q: QueryParts, out: set[str]) -> None:
     han = "".join(q.han)
     for i in range(len(han) - 1):
         out.update("=" + han[i:j] for j in range(i + 2, min(len(han), i + _NAME_HAN) + 1))
+    if han:
+        sylls = chinese.pinyin_of(han)
+        if len(sylls) == len(han):  # one syllable a character: runs of them align with the substrings
+            sound = [chinese.fold_syllable(x) for x in sylls]
+            for i in range(len(sound) - 1):
+                out.update(
+                    "=~" + "".join(sound[i:j]) for j in range(i + 2, min(len(sound), i + _NAME_HAN) + 1)
+                )
     for words in (q.cyr, q.layout_alt):
-        _word_runs([russian.stem(w) for w in words], "=", " ", out)
+        stems = [russian.stem(w) for w in words]
+        _word_runs(stems, "=", " ", out)
+        _word_runs([russian.phonetic(s) for s in stems], "=%", " ", out)
     _word_runs(list(q.latin), "=p:", "", out, _NAME_HAN)  # pinyin may come a syllable a word
     _word_runs([russian.skeleton(w) for w in q.latin], "=s:", " ", out)
 
@@ -813,6 +826,27 @@ class ProductIndex:
             return None
         ru, zh = self._categories[best_cid]
         return (zh or ru) if lang == "zh" else (ru or zh)
+
+    def names_only_category(self, q: QueryParts, category: str) -> bool:
+        """Does the message name nothing but the category ('какое есть пиво', '巧克力多少钱')? Then
+        a product that merely has the category's word in its name is not 'named' by it."""
+        f = fold(category)
+        for cid, (ru, zh) in enumerate(self._categories):
+            if f not in (fold(ru), fold(zh)):
+                continue
+            ru_f, zh_f, py, _ = self._category_keys[cid]
+            han = "".join(q.han)
+            if han and (not zh_f or han.replace(zh_f, "")):
+                return False
+            words = ru_f.split()
+            for w in (*q.cyr, *q.layout_alt):
+                st = russian.stem(w)
+                if not words or max(fuzz.ratio(st, c, processor=None) for c in words) < 85:
+                    return False
+            if q.latin and "".join(q.latin) != py:
+                return False
+            return True
+        return False
 
     def category_skus(self, category: str) -> list[str]:
         """Skus of a category named in either language (as returned by match_category)."""

@@ -71,7 +71,7 @@ class Understander:
         result = self.classifier.classify(text, lang, signals)
         products: tuple[ProductMatch, ...] = ()
         if result.intent in PRODUCT_INTENTS:
-            products = self._products(hits, category)
+            products = self._products(hits, category, q)
         else:
             category = None
         return Understanding(
@@ -99,7 +99,7 @@ class Understander:
             lang = evidence(text).decide(None) or default or "zh"
         return lang
 
-    def _products(self, hits: list[Hit], category: str | None) -> tuple[ProductMatch, ...]:
+    def _products(self, hits: list[Hit], category: str | None, q: QueryParts) -> tuple[ProductMatch, ...]:
         out: list[ProductMatch] = []
         if hits:
             floor = max(MIN_PRODUCT_SCORE, hits[0].score - 25.0)
@@ -110,7 +110,12 @@ class Understander:
             members = self.index.category_skus(category)
             member_set = set(members)
             named = [
-                m for m in out[:1] if m.sku not in member_set and hits and hits[0].score >= NAMED_PRODUCT
+                m
+                for m in out[:1]
+                if m.sku not in member_set
+                and hits
+                and hits[0].score >= NAMED_PRODUCT
+                and not self.index.names_only_category(q, category)
             ]
             ranked = named + [m for m in out if m.sku in member_set]
             seen = {m.sku for m in ranked}
