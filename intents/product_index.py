@@ -115,8 +115,8 @@ _OTHER, _SPELT, _SOUND = 0, 1, 2  # gram kinds: Han/Latin/sizes, Cyrillic spelli
 def _gram_kind(g: str) -> int:
     if g[0] == "%":
         return _SOUND
-    if g[0] == "=":  # a whole name: evidence for the spelling and the sound alike
-        return _OTHER
+    if g[0] == "=":  # a whole name, as typed or as it sounds (see _name_grams)
+        return _SOUND if g[1] in "%~" else _SPELT
     return _SPELT if CYR_RE.search(g) else _OTHER
 
 
@@ -140,7 +140,8 @@ _NAME_WORDS = 3  # longest Russian/Latin one
 def _name_grams(han: str, pinyin: str, stems: list[str], skels: list[str], out: set[str]) -> None:
     """A short name or nickname as one gram ('=炼乳', '=сгущёнк', '=p:lianru', '=s:kvas'): a message
     that contains a product's whole nickname is strong evidence for it, and such a gram is rare
-    even where thousands of products share its characters."""
+    even where thousands of products share its characters. The same name as it sounds ('=~gewasi',
+    '=%фатк') counts in the sounded reading only, so a nickname typed right is not counted twice."""
     if 2 <= len(han) <= _NAME_HAN:
         out.add("=" + han)
         if pinyin:
@@ -449,9 +450,11 @@ class _Postings:
         starts, idf, kind, flat = self._starts, self._idf, self._kind, self._flat
         out: list[tuple[int, int, float, int, _Ints]] = []
         names: list[int] = []
+        name_kinds: list[int] = []
         for g in grams:
             if g[0] == "=":
                 names.append(hash(g))
+                name_kinds.append(_gram_kind(g))
                 continue
             i = ids.get(g)
             if i is not None:
@@ -464,7 +467,8 @@ class _Postings:
             for k, (a, b) in enumerate(zip(lo, hi, strict=True)):
                 if b > a:
                     df = b - a
-                    out.append((df, _OTHER, math.log(1.0 + self._n / df), -1 - k, self._name_pid[a:b]))
+                    idf_ = math.log(1.0 + self._n / df)
+                    out.append((df, name_kinds[k], idf_, -1 - k, self._name_pid[a:b]))
         out.sort(key=_RAREST)
         return out
 
