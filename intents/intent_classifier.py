@@ -45,6 +45,7 @@ THRESHOLD = 0.34  # below this the matcher admits it does not know
 ORDER_TOKEN = "ordno"  # what order/tracking numbers become, in examples and messages alike
 
 _SMALL_TALK = ("greeting", "thanks", "goodbye")
+_NEGATIONS = frozenset({"не", "ни", "нет"})
 # topics a named product does not turn into a product question ('伏特加能过海关吗', 'сгущёнка протекла')
 _OTHER_TOPICS = (
     "order_status",
@@ -382,9 +383,14 @@ class _LanguageModel:
                 seq, have = (forms, form_set) if k.exact else (stems, stem_set)
                 if have.issuperset(k.stems) and _phrase_in(seq, k.stems):
                     found.append(k)
+        negated = {russian.stem(b) for a, b in pairwise(forms) if a in _NEGATIONS}
         hits: dict[str, float] = defaultdict(float)
         for k in _longest(found):
-            hits[k.intent] = max(hits[k.intent], k.weight) + 0.15 * min(hits[k.intent], k.weight)
+            intent = k.intent
+            if intent == "supplier_ship" and negated.issuperset(k.stems):
+                # 'всё не отправлен': a customer waiting for a shipment, not a supplier reporting one
+                intent = "order_status"
+            hits[intent] = max(hits[intent], k.weight) + 0.15 * min(hits[intent], k.weight)
         return hits
 
 
@@ -444,7 +450,8 @@ class IntentClassifier:
         if s.order_resolved or s.order_like:
             boost = 0.25 if s.order_resolved else 0.12
             scores["order_status"] += boost
-            scores["supplier_ship"] += boost * (1.0 if ship_kw else 0.4)
+            # a question about a shipment ('…打包好了没') is the customer's, not a supplier's report
+            scores["supplier_ship"] += boost * (1.0 if ship_kw and not question else 0.4)
             if ship_kw and s.codes >= 2 and not question:
                 # an order number and a tracking number next to a shipping word: a shipment report
                 scores["supplier_ship"] += 0.2
