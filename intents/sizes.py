@@ -33,8 +33,31 @@ _ZH_NUM_RE = re.compile(
 )
 
 
+# Russian sizes said in words: 'пол-кило' (500 g), 'полторашка' (1.5 l), 'литровую банку' (1 l)
+_RU_WORD_SIZES = [
+    (re.compile(r"(?<![0-9а-я])пол[\s-]?(?:кило(?:грамма)?|кг)(?![а-я])"), " 500 г "),
+    (re.compile(r"(?<=\d)\s?кило(?![а-я])"), " кг "),
+    (re.compile(r"(?<![0-9а-я])(?:полтора\s+литра|полторашк[аиуе])(?![а-я])"), " 1.5 л "),
+    (re.compile(r"(?<![0-9а-я])(?:пол[\s-]?литра|поллитровк[аиуе])(?![а-я])"), " 0.5 л "),
+    (re.compile(r"(?<![0-9.,]\s)(?<![0-9а-я.,])(?:литр|литров(?:ая|ую|ой|ый|ые|ых))(?![а-я])"), " 1 л "),
+    (
+        re.compile(r"(?<![0-9.,]\s)(?<![0-9а-я.,])(?:кило|килограмм(?:ов(?:ая|ую|ой|ый|ые|ых))?)(?![а-я])"),
+        " 1 кг ",
+    ),
+]
+
+
+def _ru_word_sizes(folded: str) -> str:
+    if "пол" not in folded and "литр" not in folded and "кило" not in folded:
+        return folded
+    for pattern, size in _RU_WORD_SIZES:
+        folded = pattern.sub(size, folded)
+    return folded
+
+
 def zh_numerals(folded: str) -> str:
     """'一公斤' -> '1公斤' (only a single numeral right before a weight or volume unit)."""
+    folded = _ru_word_sizes(folded)
     if not _ZH_NUM_RE.search(folded):
         return folded
     return _ZH_NUM_RE.sub(lambda m: _ZH_DIGITS[m.group(1)], folded)

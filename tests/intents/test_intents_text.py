@@ -82,3 +82,22 @@ def test_sizes() -> None:
     assert sizes(fold("爱莲巧 200克")) == {"200g"}
     assert sizes(fold("квас 1,5 л")) == {"1500ml"}
     assert sizes(fold("2 глазированных сырка")) == frozenset()
+
+
+def test_russian_sizes_said_in_words() -> None:
+    from intents.normalize import fold
+    from intents.sizes import sizes
+
+    cases = {
+        "почём мёд пол-кило": {"500g"},
+        "полторашку кваса": {"1500ml"},
+        "квас полтора литра": {"1500ml"},
+        "пол литра водки": {"500ml"},
+        "килограммовую банку мёда": {"1000g"},
+        "мёд 2 кило": {"2000g"},
+        "квас 2 литра": {"2000ml"},  # a number before the unit stays that number
+        "политика": set(),
+        "поле": set(),
+    }
+    for text, expected in cases.items():
+        assert set(sizes(fold(text))) == expected, text
