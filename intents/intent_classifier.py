@@ -400,7 +400,7 @@ def _small_talk_yields(scores: dict[str, float], s: Signals, kw: dict[str, float
     # a product-like word alone is not enough: 'спасибо большое' is not a question about 'Алёнка большая'
     named = (s.product_score >= 80 and s.product_coverage >= 0.5) or s.category
     asked = any(kw.get(i) for i in (*_OTHER_TOPICS, "product_price", "product_search"))
-    if not (s.order_like or (question and (named or asked))):
+    if not (s.order_like or (named and (question or asked)) or (question and asked)):
         return
     other = max(scores[i] for i in INTENTS if i not in _SMALL_TALK and i != OUT_OF_SCOPE)
     if other >= THRESHOLD:

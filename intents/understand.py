@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,14 @@ PRODUCT_INTENTS = frozenset({"product_search", "product_price"})
 MIN_PRODUCT_SCORE = 60.0  # weaker matches are noise from the words around the question
 MAX_PRODUCTS = 5
 NAMED_PRODUCT = 95.0  # a product match this good is the product asked for, whatever category is named
+CLEAR_MATCH = 85.0  # below this, a message of several clauses is also matched clause by clause
+MAX_CLAUSES = 6
+# clause breaks: sentence punctuation, and a comma or full stop that is not inside a number (1,5 л)
+_CLAUSE_RE = re.compile(r"[，。！？；：、\n～~!?;…]+|(?<!\d)[,.]|[,.](?!\d)")
+
+
+def clauses(text: str) -> list[str]:
+    return [p for p in _CLAUSE_RE.split(text) if p.strip()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,8 @@ class Understander:
         hits = self.index.rank(q, MAX_PRODUCTS) if len(self.index) else []
         lang = self._language(text, q, hits, default_lang)
         category = self.index.match_category(q, lang) if len(self.index) else None
+        if len(self.index) and (not hits or hits[0].score < CLEAR_MATCH or category is None):
+            hits, q, category = self._by_clause(text, q, hits, category, lang)
         top = hits[0] if hits else None
         signals = Signals(
             order_resolved=order_no is not None,
@@ -84,6 +95,26 @@ class Understander:
             order_candidates=candidates,
             category=category,
         )
+
+    def _by_clause(
+        self, text: str, q: QueryParts, hits: list[Hit], category: str | None, lang: str
+    ) -> tuple[list[Hit], QueryParts, str | None]:
+        """A long message names its product in one clause among others ('请问有俄罗斯峰蜜吗？纯天然的
+        那种，想给老妈泡水喝'): the whole message dilutes the match, the clause does not."""
+        parts = clauses(text)
+        if len(parts) < 2:
+            return hits, q, category
+        best = hits[0].score if hits else 0.0
+        for part in parts[:MAX_CLAUSES]:
+            qc = analyse(part)
+            if qc.empty:
+                continue
+            if category is None:
+                category = self.index.match_category(qc, lang)
+            got = self.index.rank(qc, MAX_PRODUCTS)
+            if got and got[0].score > best:
+                hits, q, best = got, qc, got[0].score
+        return hits, q, category
 
     def _language(self, text: str, q: QueryParts, hits: list[Hit], default: str | None) -> str:
         # words of the product found count little: 'есть 炼乳?' is Russian, '想要Коровка' Chinese

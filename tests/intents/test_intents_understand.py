@@ -62,6 +62,15 @@ def test_products_and_order_fields() -> None:
     assert u.order_no is None and u.order_candidates == ("KF999999001",)
 
 
+def test_a_long_message_names_its_product_in_one_clause() -> None:
+    for text, sku in (
+        ("请问有俄罗斯峰蜜吗？纯天然的那种，想给老妈泡水喝", "HN-001"),
+        ("Добрый вечер! Подскажите пожалуйста, шпроты в масле у вас бывают, а то нигде не найду", "TN-002"),
+    ):
+        u = shared_understander().understand(text)
+        assert u.intent == "product_search" and u.products[0].sku == sku, text
+
+
 def test_category_question() -> None:
     u = shared_understander().understand("糖果有哪些")
     assert u.intent == "product_search" and u.category == "糖果"
