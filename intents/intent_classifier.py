@@ -20,7 +20,7 @@ from rapidfuzz.distance import OSA
 
 from intents import chinese, russian
 from intents.language import LatinKind, latin_kind
-from intents.normalize import clean_latin, fold, is_cyrillic, is_han, tokens
+from intents.normalize import MAX_CLAUSES, clauses, clean_latin, fold, is_cyrillic, is_han, tokens
 from intents.orders import mask_codes
 from intents.resources import load, word_set
 
@@ -419,6 +419,14 @@ class IntentClassifier:
         model = self._models.get(lang) or next(iter(self._models.values()))
         units = _units(text, model.lang)
         knn = model.knn(units)
+        parts = clauses(text)
+        if len(parts) > 1:
+            # a long message says what it wants in one clause: each intent keeps its best
+            # similarity, whole message or clause ('…，帮我全部列出来看看')
+            for part in parts[:MAX_CLAUSES]:
+                for intent, sims in model.knn(_units(part, model.lang)).items():
+                    if sims[0] > (knn.get(intent) or [0.0])[0]:
+                        knn[intent] = sims
         kw = model.keyword_hits(text, units)
         scores: dict[str, float] = {}
         for intent in INTENTS:

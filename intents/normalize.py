@@ -83,3 +83,13 @@ def is_latin(token: str) -> bool:
 def clean_latin(token: str) -> str:
     """A Latin token without layout punctuation and digits (for pinyin/translit comparisons)."""
     return "".join(c for c in token if "a" <= c <= "z")
+
+
+MAX_CLAUSES = 6  # a long message is also read clause by clause, up to this many
+# clause breaks: sentence punctuation, and a comma or full stop that is not inside a number (1,5 л)
+_CLAUSE_RE = re.compile(r"[，。！？；：、\n～~!?;…]+|(?<!\d)[,.]|[,.](?!\d)")
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a message ('请问有蜂蜜吗？纯天然的那种' -> two), empty ones dropped."""
+    return [p for p in _CLAUSE_RE.split(text) if p.strip()]

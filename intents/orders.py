@@ -25,8 +25,8 @@ _RUN = r"[A-Za-z0-9]+"
 _SPAN_RE = re.compile(rf"(?<![A-Za-z0-9]){_RUN}(?:\s?[-_/]\s?{_RUN})*")
 # a Cyrillic letter inside a Latin/digit code (ВJG-250325-04: В typed on the Russian layout)
 _MIXED_CYR_RE = re.compile(r"[А-Яа-яЁё](?=[A-Za-z0-9])|(?<=[A-Za-z0-9])[А-Яа-яЁё]")
-# an order number typed in groups with spaces between them ('HH 2025 1208 01'): at most this many
-_MAX_PARTS = 6
+# an order number typed in groups with spaces between them ('HH 2025 1208 01', 'K F 2 5 1 1 …')
+_MAX_PARTS = 16
 _CYR_PREFIX_RE = re.compile(r"(?<![А-Яа-яЁё])([А-Яа-яЁё]{1,3})\s?-?\s?(?=\d{3})")
 # What follows a number that makes it a quantity, a price or a size rather than an order number.
 _UNIT_AFTER_RE = re.compile(

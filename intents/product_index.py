@@ -430,19 +430,24 @@ class _Postings:
         name_pids: array[int],
         n: int,
     ) -> None:
-        arrays: list[array[int]] = [app.__self__ for app in appenders.values()]  # type: ignore[attr-defined]
-        self._ids = {g: i for i, g in enumerate(appenders)}
+        grams = list(appenders)
+        lengths = [len(app.__self__) for app in appenders.values()]  # type: ignore[attr-defined]
+        self._ids = {g: i for i, g in enumerate(grams)}
         self._starts = array("q", [0])
-        self._starts.extend(accumulate(map(len, arrays)))
-        self._flat: _Ints = np.frombuffer(b"".join(arrays), dtype=np.int32)
+        self._starts.extend(accumulate(lengths))
         self._n = max(1, n)
-        self._idf = array("d", (math.log(1.0 + self._n / len(a)) for a in arrays))
-        self._kind = bytes(map(_gram_kind, appenders))
+        self._idf = array("d", (math.log(1.0 + self._n / df) for df in lengths))
+        self._kind = bytes(map(_gram_kind, grams))
+        # copied gram by gram, each array let go once copied: the peak stays near one copy
+        flat = np.empty(self._starts[-1], dtype=np.int32)
+        for i, g in enumerate(grams):
+            posting: array[int] = appenders.pop(g).__self__  # type: ignore[attr-defined]
+            flat[self._starts[i] : self._starts[i + 1]] = np.frombuffer(posting, dtype=np.int32)
+        self._flat: _Ints = flat
         hashes = np.frombuffer(name_hashes, dtype=np.int64)
-        pids = np.frombuffer(name_pids, dtype=np.int32)
-        order = np.lexsort((pids, hashes))
+        order = np.argsort(hashes, kind="stable")  # stable: products stay ascending within a name
         self._name_hash: npt.NDArray[np.int64] = hashes[order]
-        self._name_pid: _Ints = pids[order]
+        self._name_pid: _Ints = np.frombuffer(name_pids, dtype=np.int32)[order]
 
     def present(self, grams: Iterable[str]) -> list[tuple[int, int, float, int, _Ints]]:
         """(df, kind, idf, tie, postings) of the grams the catalog has, rarest first."""
@@ -523,7 +528,7 @@ class ProductIndex:
         del appenders
         n = max(1, len(self._skus))
         self._category_keys = [self._category_strings(c) for c in self._categories]
-        self._cat_members: list[array[int]] | None = None
+        self._cat_members: list[_Ints] | None = None
         self._scratch = threading.local()
         # postings grow with the catalog: read and check a little more in a bigger one (sqrt keeps
         # the latency growth below the catalog's)
@@ -852,19 +857,34 @@ class ProductIndex:
             return True
         return False
 
-    def category_skus(self, category: str) -> list[str]:
-        """Skus of a category named in either language (as returned by match_category)."""
-        f = fold(category)
-        if self._cat_members is None:  # built on first use: most processes never ask
-            members: list[array[int]] = [array("i") for _ in self._categories]
-            for pid, c in enumerate(self._cat):
-                members[c].append(pid)
-            self._cat_members = members
+    def category_skus(self, category: str, limit: int | None = None) -> list[str]:
+        """Skus of a category named in either language (as returned by match_category), in catalog
+        order; at most `limit` (a category of a big catalog has tens of thousands)."""
         out: list[str] = []
-        for cid, (ru, zh) in enumerate(self._categories):
-            if f and f in (fold(ru), fold(zh)):
-                out.extend(self._skus[pid] for pid in self._cat_members[cid])
+        for cid in self._category_ids(category):
+            members = self._members(cid)
+            if limit is not None:
+                members = members[: max(0, limit - len(out))]
+            out.extend(self._skus[pid] for pid in members.tolist())
         return out
+
+    def in_category(self, sku: str, category: str) -> bool:
+        pid = self._sku_pid.get(sku)
+        return pid is not None and self._cat[pid] in self._category_ids(category)
+
+    def _category_ids(self, category: str) -> list[int]:
+        f = fold(category)
+        return [cid for cid, (ru, zh) in enumerate(self._categories) if f and f in (fold(ru), fold(zh))]
+
+    def _members(self, cid: int) -> _Ints:
+        if (
+            self._cat_members is None
+        ):  # built on first use (a stable sort by category): most processes never ask
+            cats = np.frombuffer(self._cat, dtype=np.int32)
+            order = np.argsort(cats, kind="stable").astype(np.int32)
+            bounds = np.searchsorted(cats[order], np.arange(len(self._categories) + 1))
+            self._cat_members = [order[a:b] for a, b in pairwise(bounds.tolist())]
+        return self._cat_members[cid]
 
     def latin_via(self, hit: Hit) -> LatinKind | None:
         if hit.latin_via == "py":

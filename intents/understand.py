@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from intents import chinese, russian
 from intents.intent_classifier import IntentClassifier, Signals
 from intents.language import LatinKind, evidence
+from intents.normalize import MAX_CLAUSES, clauses
 from intents.orders import as_lookup, find_order
 from intents.product_index import Hit, ProductIndex, ProductMatch, ProductRecord
 from intents.query import QueryParts, analyse
@@ -18,13 +18,6 @@ MIN_PRODUCT_SCORE = 60.0  # weaker matches are noise from the words around the q
 MAX_PRODUCTS = 5
 NAMED_PRODUCT = 95.0  # a product match this good is the product asked for, whatever category is named
 CLEAR_MATCH = 85.0  # below this, a message of several clauses is also matched clause by clause
-MAX_CLAUSES = 6
-# clause breaks: sentence punctuation, and a comma or full stop that is not inside a number (1,5 л)
-_CLAUSE_RE = re.compile(r"[，。！？；：、\n～~!?;…]+|(?<!\d)[,.]|[,.](?!\d)")
-
-
-def clauses(text: str) -> list[str]:
-    return [p for p in _CLAUSE_RE.split(text) if p.strip()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,18 +131,18 @@ class Understander:
         if category is not None:
             # a whole category was asked for: its products first, name matches of it before the rest;
             # but a product named in full outside it stays first ('Юбилейное в шоколаде' is a biscuit)
-            members = self.index.category_skus(category)
-            member_set = set(members)
+            inside = self.index.in_category
             named = [
                 m
                 for m in out[:1]
-                if m.sku not in member_set
+                if not inside(m.sku, category)
                 and hits
                 and hits[0].score >= NAMED_PRODUCT
                 and not self.index.names_only_category(q, category)
             ]
-            ranked = named + [m for m in out if m.sku in member_set]
+            ranked = named + [m for m in out if inside(m.sku, category)]
             seen = {m.sku for m in ranked}
-            ranked.extend(ProductMatch(s, 50.0) for s in members if s not in seen)
+            more = self.index.category_skus(category, limit=MAX_PRODUCTS + len(seen))
+            ranked.extend(ProductMatch(s, 50.0) for s in more if s not in seen)
             out = ranked
         return tuple(out[:MAX_PRODUCTS])

@@ -47,5 +47,10 @@ def test_mapping_and_callable_lookups() -> None:
 
 def test_groups_separated_by_spaces_join_into_one_number() -> None:
     lookup = as_lookup({"HH2025120801": "HH2025120801"})
-    for text in ("訂單 HH 2025 1208 01 發貨了嗎", "hh 2025 1208 01", "заказ HH 20251208 01 где"):
+    for text in (
+        "訂單 HH 2025 1208 01 發貨了嗎",
+        "hh 2025 1208 01",
+        "заказ HH 20251208 01 где",
+        "H H 2 0 2 5 1 2 0 8 0 1",
+    ):
         assert find_order(text, lookup)[0] == "HH2025120801", text
