@@ -394,13 +394,17 @@ class _LanguageModel:
         return hits
 
 
-def _small_talk_yields(scores: dict[str, float], s: Signals, kw: dict[str, float], question: bool) -> None:
+def _small_talk_yields(
+    scores: dict[str, float], s: Signals, kw: dict[str, float], question: bool, clauses: bool
+) -> None:
     """A greeting (or thanks) around a real request is answered as the request: 'Здравствуйте, а
     квас есть?' asks for kvass. Small talk keeps a message with nothing else in it."""
     # a product-like word alone is not enough: 'спасибо большое' is not a question about 'Алёнка большая'
     named = (s.product_score >= 80 and s.product_coverage >= 0.5) or s.category
-    asked = any(kw.get(i) for i in (*_OTHER_TOPICS, "product_price", "product_search"))
-    if not (s.order_like or (named and (question or asked)) or (question and asked)):
+    asked = max((kw.get(i, 0.0) for i in (*_OTHER_TOPICS, "product_price", "product_search")), default=0.0)
+    # '请帮我转接人工服务，谢谢': a clear request in its own clause beside the thanks
+    said = clauses and asked >= 0.8
+    if not (s.order_like or (named and (question or asked)) or (question and asked) or said):
         return
     other = max(scores[i] for i in INTENTS if i not in _SMALL_TALK and i != OUT_OF_SCOPE)
     if other >= THRESHOLD:
@@ -423,9 +427,10 @@ class IntentClassifier:
         if len(parts) > 1:
             # a long message says what it wants in one clause: each intent keeps its best
             # similarity, whole message or clause ('…，帮我全部列出来看看')
+            # (not small talk: '你好，…' or '…，谢谢' is politeness around the request)
             for part in parts[:MAX_CLAUSES]:
                 for intent, sims in model.knn(_units(part, model.lang)).items():
-                    if sims[0] > (knn.get(intent) or [0.0])[0]:
+                    if intent not in _SMALL_TALK and sims[0] > (knn.get(intent) or [0.0])[0]:
                         knn[intent] = sims
         kw = model.keyword_hits(text, units)
         scores: dict[str, float] = {}
@@ -436,7 +441,7 @@ class IntentClassifier:
             scores[intent] = 0.55 * top + 0.2 * top3 + 0.3 * min(1.2, kw.get(intent, 0.0))
         question = is_question(text, model.lang)
         self._apply_signals(scores, signals, kw, units, question)
-        _small_talk_yields(scores, signals, kw, question)
+        _small_talk_yields(scores, signals, kw, question, len(parts) > 1)
         best = max(scores, key=lambda i: scores[i])
         conf = max(0.0, min(1.0, scores[best]))
         if best != OUT_OF_SCOPE and conf < THRESHOLD:
