@@ -1,10 +1,18 @@
-"""CI's accuracy floors: the labelled set over the demo shop, and sets written blind over shops the
-matcher was never tuned on (tests/data/shop2: written with neither the matcher nor the demo shop in
-view).
+"""CI's accuracy floors, on every labelled set in tests/data.
 
-Fails when intent accuracy is below 95% in either language, product top-1 below 90%, or any order
-number is missed. `kefu eval [--shop DIR --labelled FILE]` prints the full report (per split, per
-intent, confusions, misses).
+- demo: tests/data/labelled.jsonl over the demo shop, the set the matcher was tuned on (its holdout
+  part excepted). The issue's floors: intent 95% in either language, product top-1 90%, every order
+  number.
+- shop2: written blind over another shop (tests/data/shop2) by someone who saw neither the matcher
+  nor the demo shop; its misses were then used for tuning. Same floors.
+- demo2: long, rambling WeChat-style messages over the demo shop, written without sight of the
+  matcher; partly tuned on. Chinese intent is held at 88% (89.5% when it was added): long messages
+  remain the weak spot.
+- shop3: written blind over a third shop and NOT tuned on (only its totals were looked at): the
+  honest measure of a shop and messages never seen. Held where it was when added.
+
+`kefu eval [--shop DIR] [--labelled FILE]` prints the full report (per split, per intent,
+confusions, misses).
 """
 
 from __future__ import annotations
@@ -14,21 +22,23 @@ from pathlib import Path
 import pytest
 
 from bot.config import get_settings
-from bot.understanding_cli import DEFAULT_LABELLED, demo_understander, floor_failures, read_labelled
+from bot.understanding_cli import DEFAULT_LABELLED, FLOORS, demo_understander, floor_failures, read_labelled
 from intents.evaluation import evaluate
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-# name -> (labelled set, shop folder or None for the demo shop, least messages per language)
+# name -> (labelled set, shop folder or None for the demo shop, least messages per language, floors)
 SETS = {
-    "demo": (DEFAULT_LABELLED, None, 250),
-    "shop2": (DATA / "labelled_shop2.jsonl", DATA / "shop2", 150),
+    "demo": (DEFAULT_LABELLED, None, 250, FLOORS),
+    "shop2": (DATA / "labelled_shop2.jsonl", DATA / "shop2", 150, FLOORS),
+    "demo2": (DATA / "labelled_demo2.jsonl", None, 120, {**FLOORS, "intent": 0.88}),
+    "shop3": (DATA / "labelled_shop3.jsonl", DATA / "shop3", 150, {**FLOORS, "intent": 0.94}),
 }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SETS))
 async def test_labelled_set_meets_the_floors(name: str) -> None:
-    labelled, shop, least = SETS[name]
+    labelled, shop, least, floors = SETS[name]
     records = read_labelled(labelled)
     assert sum(r["lang"] == "zh" for r in records) >= least
     assert sum(r["lang"] == "ru" for r in records) >= least
@@ -38,4 +48,4 @@ async def test_labelled_set_meets_the_floors(name: str) -> None:
     understander = await demo_understander(settings)
     report = evaluate(records, [understander.understand(r["text"]) for r in records])
     print(report.format(max_misses=60))
-    assert floor_failures(report) == []
+    assert floor_failures(report, floors) == []
