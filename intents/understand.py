@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from intents import chinese, russian
 from intents.intent_classifier import IntentClassifier, Signals
@@ -61,7 +61,7 @@ class Understander:
         hits = self.index.rank(q, MAX_PRODUCTS) if len(self.index) else []
         lang = self._language(text, q, hits, default_lang)
         category = self.index.match_category(q, lang) if len(self.index) else None
-        if len(self.index) and (not hits or hits[0].score < CLEAR_MATCH or category is None):
+        if len(self.index) and (not hits or hits[0].score < CLEAR_MATCH):
             hits, q, category = self._by_clause(text, q, hits, category, lang)
         top = hits[0] if hits else None
         signals = Signals(
@@ -102,6 +102,8 @@ class Understander:
             qc = analyse(part)
             if qc.empty:
                 continue
+            # a size or number said in another clause still tells the variants apart ('…，1.5升那种')
+            qc = replace(qc, sizes=qc.sizes | q.sizes, numbers=qc.numbers | q.numbers)
             if category is None:
                 category = self.index.match_category(qc, lang)
             got = self.index.rank(qc, MAX_PRODUCTS)
