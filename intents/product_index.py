@@ -817,7 +817,7 @@ class ProductIndex:
                 if s < 88 and len(qh) >= 2 and zh_fp:
                     # typed by sound: 巧克丽 for 巧克力
                     s = max(s, 0.95 * fuzz.ratio(qp, zh_fp, processor=None))
-            if qr and ru_f and len(qr) >= 4:
+            if qr and ru_f and len(qr) >= 3:  # пиво stems to пив
                 # every word asked is a word of the category ('мёд' of 'Мёд и орехи'), not merely
                 # one of them ('зефир в шоколаде' is a marshmallow, not the category Шоколад)
                 cat_words = ru_f.split()

@@ -80,6 +80,10 @@ def test_categories() -> None:
     assert idx.match_category("Алёнка", "ru") is None
     # a product of another category named with the category's word is not that category
     assert idx.match_category("зефир в шоколаде", "ru") is None
+    beer = ProductIndex(
+        [ProductRecord("B1", "Балтика 3", "波罗的海3号", category_ru="Пиво", category_zh="啤酒")]
+    )
+    assert beer.match_category("Какое есть пиво?", "ru") == "Пиво"  # a three-letter stem (пив)
     assert set(idx.category_skus("巧克力")) == set(idx.category_skus("Шоколад"))
     assert "CH-001" in idx.category_skus("巧克力")
 
