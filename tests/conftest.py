@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
 from bot.importing import import_file
@@ -135,3 +136,19 @@ async def shop(database: Database) -> Database:
     """The small test shop of tests/fixtures/shop, loaded."""
     await load_shop(database)
     return database
+
+
+REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, emptied around each test
+
+
+@pytest_asyncio.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except OSError as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()

@@ -15,20 +15,7 @@ from bot.app import build_app
 from bot.storage.runtime import Database
 from bot.telegram.factory import create_bot, create_dispatcher
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-@pytest_asyncio.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+REDIS_URL = "redis://127.0.0.1:6379/14"  # the `redis` fixture's database (tests/conftest.py)
 
 
 async def process(fake: FakeBotAPI, database: Database, redis: Redis) -> Harness:

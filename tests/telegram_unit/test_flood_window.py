@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 from redis.asyncio import Redis
 
 from bot.config import get_settings
 from bot.engine.i18n import I18n
 from bot.telegram import resilience
 from bot.telegram.resilience import UserFloodLimit
-
-REDIS_URL = "redis://127.0.0.1:6379/13"
-
-
-@pytest_asyncio.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
 
 
 async def _burst_across_a_minute_boundary(
