@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import pairwise
 
 from rapidfuzz.distance import OSA
@@ -65,6 +66,22 @@ _ORDER_DAMPED = ("shipping_info", "customs_info")
 # Chinese A-not-A / "V没有" questions: '发货没有', '到了没', '有货没' ask the same as '发货了吗'.
 # Not after 还/都/也/就/并/从/有 ('还没有' is "not yet", '有没有' is its own question form).
 _ZH_NEG_QUESTION_RE = re.compile("(?<![还都也就并从有])了?没有?(?![\u3400-\u9fff])")
+
+
+def plain_zh(text: str) -> str:
+    """Chat spellings as the plain words ('俺的快递咋还木到' -> '我的快递怎么还没到')."""
+    slang = _zh_slang()
+    if not any(ch in text for ch in slang[1]):
+        return text
+    for a, b in slang[0]:
+        text = text.replace(a, b)
+    return text
+
+
+@cache
+def _zh_slang() -> tuple[list[tuple[str, str]], frozenset[str]]:
+    pairs = sorted(load("lexicon.toml")["intent"]["zh_slang"].items(), key=lambda kv: -len(kv[0]))
+    return pairs, frozenset(a[0] for a, _ in pairs)
 
 
 def zh_question_form(folded: str) -> str:
@@ -335,8 +352,12 @@ class _LanguageModel:
         stems = [u for u in units if not is_han(u)]
         forms = [t for t in tokens(f) if is_cyrillic(t)]
         latin = "".join(u for u in units if u.isascii() and not u.startswith("#"))
+        # 的 comes and goes freely ('所有的订单' is '所有订单')
+        bare = f.replace("的", "") if "的" in f else f
         found: list[_Keyword] = [
-            k for k in self.han_keywords if k.text in f or (bool(k.pinyin) and k.pinyin in latin)
+            k
+            for k in self.han_keywords
+            if k.text in f or k.text in bare or (bool(k.pinyin) and k.pinyin in latin)
         ]
         han_runs = [u for u in units if is_han(u)]
         if han_runs:
@@ -421,6 +442,8 @@ class IntentClassifier:
 
     def classify(self, text: str, lang: str, signals: Signals = Signals()) -> IntentResult:
         model = self._models.get(lang) or next(iter(self._models.values()))
+        if model.lang == "zh":
+            text = plain_zh(text)
         units = _units(text, model.lang)
         knn = model.knn(units)
         parts = clauses(text)
