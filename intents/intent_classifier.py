@@ -235,6 +235,11 @@ class _Keyword:
 _PREFIX = 7  # a keyword stem this long also matches longer derived forms (просроч -> просроченная)
 
 
+def _negated(stem: str, negated: set[str]) -> bool:
+    """Was a word this keyword stem matches (отправ- in 'не отправлен') said with не before it?"""
+    return any(n.startswith(stem) or stem.startswith(n) for n in negated)
+
+
 def _sound_key(sylls: Iterable[str]) -> str:
     return " " + " ".join(chinese.fold_syllable(x) for x in sylls) + " "
 
@@ -404,11 +409,11 @@ class _LanguageModel:
                 seq, have = (forms, form_set) if k.exact else (stems, stem_set)
                 if have.issuperset(k.stems) and _phrase_in(seq, k.stems):
                     found.append(k)
-        negated = {russian.stem(b) for a, b in pairwise(forms) if a in _NEGATIONS}
+        negated = {w for a, b in pairwise(forms) if a in _NEGATIONS for w in (b, russian.stem(b))}
         hits: dict[str, float] = defaultdict(float)
         for k in _longest(found):
             intent = k.intent
-            if intent == "supplier_ship" and negated.issuperset(k.stems):
+            if intent == "supplier_ship" and negated and all(_negated(st, negated) for st in k.stems):
                 # 'всё не отправлен': a customer waiting for a shipment, not a supplier reporting one
                 intent = "order_status"
             hits[intent] = max(hits[intent], k.weight) + 0.15 * min(hits[intent], k.weight)
