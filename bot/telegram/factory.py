@@ -19,7 +19,7 @@ from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests, S
 from bot.telegram.locks import Locks
 from bot.telegram.middlewares import DropRepeatedUpdates, LogContext
 from bot.telegram.relay import StaffRelay
-from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, UserFloodLimit
+from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, PollingDispatcher, UserFloodLimit
 from bot.telegram.routers.private import create_private_router
 from bot.telegram.routers.staff import create_staff_router
 
@@ -45,7 +45,10 @@ def create_redis(url: str | None) -> Any | None:
     return Redis.from_url(url)
 
 
-def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatcher:
+def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: bool = False) -> Dispatcher:
+    """The dispatcher with its middlewares and routers. `polling`: updates come from getUpdates,
+    whose offset moves on whatever happens, so one that fails for want of Redis is kept and replayed
+    (behind a webhook, the 500 makes Telegram send it again)."""
     settings = app.settings
     storage: BaseStorage
     isolation: BaseEventIsolation
@@ -74,8 +77,16 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None) -> Dispatche
     relay = StaffRelay(
         bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis), limiter
     )
-    dispatcher = Dispatcher(
-        storage=storage, events_isolation=isolation, engine=app.engine, i18n=app.i18n, relay=relay, app=app
+    context: dict[str, Any] = {
+        "storage": storage,
+        "events_isolation": isolation,
+        "engine": app.engine,
+        "i18n": app.i18n,
+        "relay": relay,
+        "app": app,
+    }
+    dispatcher = (
+        PollingDispatcher(redis, **context) if polling and redis is not None else Dispatcher(**context)
     )
     pending = PendingUpdates(redis)
     dispatcher["pending"] = pending

@@ -28,7 +28,14 @@ class DropRepeatedUpdates(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         if data.get("kefu_replay"):
-            return await handler(event, data)  # a kept update coming back: already counted once
+            # a kept update coming back is handled whatever the store says (it may have been marked
+            # before its failure and not forgotten), and marked, so a later re-send of it is dropped
+            if isinstance(event, Update):
+                try:
+                    await self.seen.first_time(event.update_id)
+                except Exception:
+                    log.warning("could not mark a replayed update", extra={"update_id": event.update_id})
+            return await handler(event, data)
         if not isinstance(event, Update):
             return await handler(event, data)
         if not await self.seen.first_time(event.update_id):

@@ -145,6 +145,56 @@ async def replay_pending(
     while True:
         await asyncio.sleep(every)
         await replay_once(dispatcher, bot, engine, pending)
+        if isinstance(dispatcher, PollingDispatcher):
+            await dispatcher.replay_kept()
+
+
+class PollingDispatcher(Dispatcher):
+    """The dispatcher for long polling, which moves Telegram's offset past every update it is given.
+
+    aiogram's own per-chat lock and state live in Redis and are taken before our middlewares run, so
+    with Redis away an update fails there. Behind a webhook that is a 500 and Telegram sends the
+    update again; under polling it would be lost. Here it is kept in memory instead, and fed again
+    once Redis answers (`replay_kept`, from the replay loop)."""
+
+    def __init__(self, redis: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.redis = redis
+        self.kept: deque[tuple[Bot, Update]] = deque()
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        try:
+            return await super().feed_update(bot, update, **kwargs)
+        except RedisError as error:
+            if kwargs.get(REPLAY_FLAG):
+                raise
+            self.kept.append((bot, update))
+            log.warning(
+                "redis unavailable: update kept for later",
+                extra={"update_id": update.update_id, "error": error.__class__.__name__},
+            )
+            return None
+
+    async def replay_kept(self) -> int:
+        """Feed kept updates again, oldest first, if Redis answers now."""
+        if not self.kept:
+            return 0
+        try:
+            await self.redis.ping()
+        except RedisError:
+            return 0
+        done = 0
+        while self.kept:
+            bot, update = self.kept[0]
+            try:
+                await super().feed_update(bot, update, **{REPLAY_FLAG: True})
+            except RedisError:
+                break  # away again: keep it, and what follows it
+            except Exception:
+                log.exception("replaying a kept update failed", extra={"update_id": update.update_id})
+            self.kept.popleft()
+            done += 1
+        return done
 
 
 class UserFloodLimit(BaseMiddleware):

@@ -36,7 +36,7 @@ async def run_polling(settings: Settings) -> int:
         assert settings.telegram_token
         bot = create_bot(settings.telegram_token, settings.telegram_api_url)
         redis = create_redis(settings.redis_url)
-        dispatcher = create_dispatcher(app, bot, redis)
+        dispatcher = create_dispatcher(app, bot, redis, polling=True)
         replayer = asyncio.create_task(replay_pending(dispatcher, bot, db.engine, dispatcher["pending"]))
         try:
             await set_commands(bot, app)

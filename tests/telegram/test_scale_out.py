@@ -14,6 +14,7 @@ from test_telegram_bot import ALICE, STAFF, STAFF_CHAT, Harness, settings_for
 from bot.app import build_app
 from bot.storage.runtime import Database
 from bot.telegram.factory import create_bot, create_dispatcher
+from bot.telegram.resilience import PollingDispatcher
 
 REDIS_URL = "redis://127.0.0.1:6379/14"  # the `redis` fixture's database (tests/conftest.py)
 
@@ -107,6 +108,38 @@ async def test_redis_away_and_back_loses_and_doubles_nothing(
         assert len(answers) == 2 and "格瓦斯" in answers[1]
     finally:
         await harness.bot.session.close()
+        await proxied.aclose()
+        await proxy.stop()
+
+
+async def test_under_long_polling_a_redis_outage_keeps_the_update_and_answers_it_once_back(
+    fake_api: FakeBotAPI, shop: Database, redis: Redis
+) -> None:
+    """getUpdates moves on whatever happens: an update that meets the outage is kept, not lost."""
+    from tcp_proxy import TcpProxy
+
+    proxy = await TcpProxy("127.0.0.1", 6379).start()
+    proxied = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/14", socket_timeout=2, socket_connect_timeout=2)
+    settings = settings_for(shop, fake_api).model_copy(update={"redis_url": REDIS_URL})
+    app = build_app(settings, shop)
+    bot = create_bot(fake_api.token, fake_api.url)
+    dispatcher = create_dispatcher(app, bot, proxied, polling=True)
+    assert isinstance(dispatcher, PollingDispatcher)
+    try:
+        await dispatcher.feed_raw_update(bot, fake_api.push_update(fake_api.private_message(ALICE, "你好")))
+        proxy.cut()
+        update = fake_api.push_update(fake_api.private_message(ALICE, "有格瓦斯吗"))
+        await dispatcher.feed_raw_update(bot, update)  # no exception for the polling loop to swallow
+        assert len(dispatcher.kept) == 1
+        assert await dispatcher.replay_kept() == 0  # still away: kept
+        proxy.restore()
+        assert await dispatcher.replay_kept() == 1
+        await dispatcher.feed_raw_update(bot, update)  # and a duplicate of it
+        answers = [m["text"] for m in fake_api.sent_messages(chat_id=ALICE)]
+        assert len(answers) == 2 and "格瓦斯" in answers[1]
+        assert not dispatcher.kept
+    finally:
+        await bot.session.close()
         await proxied.aclose()
         await proxy.stop()
 
