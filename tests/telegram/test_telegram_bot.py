@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from aiogram import Bot, Dispatcher
 from fake_bot_api import FakeBotAPI
+from redis.asyncio import Redis
 from sqlalchemy import select
 
 from bot.app import App, build_app
@@ -321,11 +322,25 @@ async def test_kefu_run_long_polls_the_configured_api(
     fake_api: FakeBotAPI, shop: Database, tmp_path: Path
 ) -> None:
     """`kefu run` with KEFU_TELEGRAM_API_URL pointed at the fake works with no code change."""
+    await _kefu_run_answers(fake_api, shop, tmp_path, {})
+
+
+async def test_kefu_run_long_polls_with_shared_state_in_redis(
+    fake_api: FakeBotAPI, shop: Database, tmp_path: Path, redis: Redis
+) -> None:
+    """The same with KEFU_REDIS_URL: the polling dispatcher (keeps updates over a Redis outage)."""
+    await _kefu_run_answers(fake_api, shop, tmp_path, {"KEFU_REDIS_URL": "redis://127.0.0.1:6379/14"})
+
+
+async def _kefu_run_answers(
+    fake_api: FakeBotAPI, shop: Database, tmp_path: Path, extra: dict[str, str]
+) -> None:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "KEFU_REDIS_URL"},
         "KEFU_DATABASE_URL": shop.engine.url.render_as_string(hide_password=False),
         "KEFU_TELEGRAM_TOKEN": fake_api.token,
         "KEFU_TELEGRAM_API_URL": fake_api.url,
+        **extra,
     }
     fake_api.push_update(fake_api.private_message(ALICE, "你好", language_code="zh-hans"))
     process = await asyncio.create_subprocess_exec(
