@@ -192,6 +192,14 @@ def _folded_pinyin(han: str) -> str:
     return " ".join(chinese.fold_syllable(x) for x in chinese.pinyin_of(han))
 
 
+def _category_word(word: str, cat_word: str) -> float:
+    """How well a stem asked matches a stem of a category name; one root of five letters is
+    enough ('молочки' is 'молочная продукция' said casually)."""
+    if len(word) >= 5 and len(cat_word) >= 5 and word[:5] == cat_word[:5]:
+        return 90.0
+    return fuzz.ratio(word, cat_word, processor=None)
+
+
 def _number_as_sizes(n: str) -> tuple[str, ...]:
     """A bare number may be a size whose unit was left out: 'квас 0,5' is 0.5 l, 'мёд 500' is 500 g."""
     v = float(n)
@@ -823,7 +831,7 @@ class ProductIndex:
                 cat_words = ru_f.split()
                 s = max(
                     s,
-                    min(max(fuzz.ratio(w, c, processor=None) for c in cat_words) for w in qr.split()),
+                    min(max(_category_word(w, c) for c in cat_words) for w in qr.split()),
                 )
             if ql and py:
                 s = max(s, fuzz.ratio(ql, py, processor=None))
