@@ -507,6 +507,8 @@ class ProductIndex:
         self._cat = array("i")
         self._categories: list[tuple[str, str]] = []
         self._cat_ids: dict[tuple[str, str], int] = {}
+        self._brand = array("i")  # brand number of each product, -1 without one
+        self._brand_ids: dict[str, int] = {}
         self._sku_pid: dict[str, int] = {}
         # gram -> the append method of its postings array: a product's grams are appended in one
         # C-level pass (map/call) instead of a Python loop over ~100 grams a product
@@ -531,6 +533,8 @@ class ProductIndex:
                 cid = self._cat_ids[cat] = len(self._categories)
                 self._categories.append(cat)
             self._cat.append(cid)
+            brand = fold(rec.brand) if rec.brand else ""
+            self._brand.append(self._brand_ids.setdefault(brand, len(self._brand_ids)) if brand else -1)
             deque(map(call, map(appenders.__getitem__, grams), repeat(pid)), maxlen=0)
         self._postings = _Postings(appenders, name_hashes, name_pids, len(self._skus))
         del appenders
@@ -875,6 +879,15 @@ class ProductIndex:
                 members = members[: max(0, limit - len(out))]
             out.extend(self._skus[pid] for pid in members.tolist())
         return out
+
+    def brand_skus(self, pid: int, limit: int) -> list[str]:
+        """Skus of the products of the same brand as product `pid` (itself first), at most `limit`;
+        empty when it has no brand. A scan of the brand numbers: brand questions are rare."""
+        bid = self._brand[pid]
+        if bid < 0:
+            return []
+        members = np.flatnonzero(np.frombuffer(self._brand, dtype=np.int32) == bid)[:limit].tolist()
+        return [self._skus[pid], *(self._skus[m] for m in members if m != pid)][:limit]
 
     def in_category(self, sku: str, category: str) -> bool:
         pid = self._sku_pid.get(sku)

@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from intents import chinese, russian
 from intents.intent_classifier import IntentClassifier, Signals
 from intents.language import LatinKind, evidence
-from intents.normalize import MAX_CLAUSES, clauses
+from intents.normalize import MAX_CLAUSES, clauses, fold, is_han, tokens
 from intents.orders import as_lookup, find_order
 from intents.product_index import Hit, ProductIndex, ProductMatch, ProductRecord
 from intents.query import QueryParts, analyse
+from intents.resources import word_set
 
 PRODUCT_INTENTS = frozenset({"product_search", "product_price"})
 MIN_PRODUCT_SCORE = 60.0  # weaker matches are noise from the words around the question
@@ -30,6 +31,14 @@ class Understanding:
     order_no: str | None  # canonical number of an order of this shop named by the message
     order_candidates: tuple[str, ...]  # normalised order-number-looking spans (resolved or not)
     category: str | None = None  # a whole category asked for, named in `lang`
+    brand: bool = False  # the products of one brand asked for ('这个牌子都有哪些东西')
+
+
+def asks_for_brand(text: str) -> bool:
+    """Does the message ask about a brand as a whole (牌子, марка, бренд…)?"""
+    f = fold(text)
+    cues = word_set("query", "brand_cues")
+    return any(c in f for c in cues if not c.isascii() and is_han(c[0])) or any(t in cues for t in tokens(f))
 
 
 def warm_up() -> None:
@@ -74,8 +83,16 @@ class Understander:
         )
         result = self.classifier.classify(text, lang, signals)
         products: tuple[ProductMatch, ...] = ()
+        brand = False
         if result.intent in PRODUCT_INTENTS:
             products = self._products(hits, category, q)
+            if category is None and hits and hits[0].score >= MIN_PRODUCT_SCORE and asks_for_brand(text):
+                # 'эта марка есть? какие товары от неё': the named product's brand, all of it
+                siblings = self.index.brand_skus(hits[0].pid, MAX_PRODUCTS)
+                if len(siblings) > 1:
+                    brand = True
+                    scores = {m.sku: m.score for m in products}
+                    products = tuple(ProductMatch(sku, scores.get(sku, 50.0)) for sku in siblings)
         else:
             category = None
         return Understanding(
@@ -87,6 +104,7 @@ class Understander:
             order_no=order_no,
             order_candidates=candidates,
             category=category,
+            brand=brand,
         )
 
     def _by_clause(

@@ -300,6 +300,7 @@ class Engine:
         top = facts[0]
         clear_cut = (
             u.category is None
+            and not u.brand  # a brand asked for: show its products to choose from
             and (
                 len(facts) == 1
                 or (

@@ -91,7 +91,7 @@ def test_categories() -> None:
 def test_a_whole_nickname_outweighs_thousands_of_look_alikes() -> None:
     """'炼乳' is the nickname of one product among thousands whose names contain 炼乳."""
     crowd = [
-        ProductRecord(f"G{i}", f"Сгущёнка «Бренд{i}» {i} г", f"品牌{i}炼乳 {i}克", (f"бренд{i} сгущёнка",))
+        ProductRecord(f"G{i}", f"Сгущёнка «Зорька{i}» {i} г", f"品牌{i}炼乳 {i}克", (f"зорька{i} сгущёнка",))
         for i in range(3000)
     ]
     ours = ProductRecord(

@@ -87,3 +87,44 @@ def test_data_files_cover_every_intent() -> None:
         assert set(data) == set(INTENTS), lang
         for intent, spec in data.items():
             assert len(spec["examples"]) >= 40, (lang, intent)
+
+
+def test_a_brand_asked_about_as_such_lists_its_products() -> None:
+    from intents import ProductRecord, Understander
+
+    agafya = "Рецепты бабушки Агафьи"
+    u = Understander(
+        [
+            ProductRecord(
+                "HB-1",
+                "Шампунь «Рецепты бабушки Агафьи» 350 мл",
+                "阿加菲娅奶奶洗发水",
+                ("агафья",),
+                ("阿加菲娅",),
+                agafya,
+            ),
+            ProductRecord(
+                "HB-2", "Бальзам «Рецепты бабушки Агафьи» 350 мл", "阿加菲娅奶奶护发素", (), (), agafya
+            ),
+            ProductRecord(
+                "HB-3", "Мыло дёгтярное «Рецепты бабушки Агафьи»", "阿加菲娅奶奶焦油皂", (), (), agafya
+            ),
+            ProductRecord(
+                "VD-1",
+                "Водка «Зелёная марка» 0,5 л",
+                "绿标伏特加",
+                ("зелёная марка",),
+                ("绿标",),
+                "Зелёная марка",
+            ),
+        ]
+    )
+    for text in (
+        "У вас есть марка бабушка Агафья? Какие товары от неё есть?",
+        "阿加菲娅奶奶这个牌子都有哪些东西",
+    ):
+        got = u.understand(text)
+        assert got.intent == "product_search" and got.brand, text
+        assert {m.sku for m in got.products} == {"HB-1", "HB-2", "HB-3"}, text
+    plain = u.understand("Есть шампунь Агафья?")
+    assert not plain.brand and plain.products[0].sku == "HB-1"
