@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     user_messages_per_minute: int = 30
     #: The shop's own time zone: dates in replies are shown in it.
     shop_timezone: str = "Asia/Shanghai"
+    #: Updates kept while the database is down, when no Redis is configured: a file (in the working
+    #: directory by default) so that a restart during the outage loses none. Empty: memory only.
+    pending_spool: Path | None = Path("kefu-pending.jsonl")
     data_dir: Path = PROJECT_ROOT / "catalog_data"
     locales_dir: Path = PROJECT_ROOT / "locales"
 
@@ -48,7 +51,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "redis_url", "telegram_token", "webhook_secret", "webhook_url", "staff_chat_id", mode="before"
+        "redis_url",
+        "telegram_token",
+        "webhook_secret",
+        "webhook_url",
+        "staff_chat_id",
+        "pending_spool",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -88,7 +88,7 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: 
     dispatcher = (
         PollingDispatcher(redis, **context) if polling and redis is not None else Dispatcher(**context)
     )
-    pending = PendingUpdates(redis)
+    pending = PendingUpdates(redis, settings.pending_spool)
     dispatcher["pending"] = pending
     # Outermost first: a database failure anywhere below (dedup included) keeps the update for later.
     dispatcher.update.outer_middleware(LogContext())

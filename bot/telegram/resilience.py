@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -43,13 +45,20 @@ def _sender(update: Update) -> tuple[int | None, str | None, bool]:
 
 
 class PendingUpdates:
-    """Raw updates waiting for the database; in Redis when several processes share the work."""
+    """Raw updates waiting for the database; in Redis when several processes share the work, else
+    in memory mirrored to a spool file (one JSON update a line) that a restart reads back."""
 
     KEY = "kefu:pending-updates"
 
-    def __init__(self, redis: Any | None = None) -> None:
+    def __init__(self, redis: Any | None = None, spool: Path | None = None) -> None:
         self.redis = redis
+        self.spool = spool if redis is None else None
         self.memory: deque[str] = deque()
+        if self.spool is not None and self.spool.exists():
+            lines = self.spool.read_text(encoding="utf-8").splitlines()
+            self.memory.extend(line for line in lines if line.strip())
+            if self.memory:
+                log.warning("updates kept before a restart found", extra={"count": len(self.memory)})
 
     async def push(self, update: dict[str, Any]) -> None:
         data = json.dumps(update, ensure_ascii=False)
@@ -57,13 +66,19 @@ class PendingUpdates:
             await self.redis.rpush(self.KEY, data)
         else:
             self.memory.append(data)
+            if self.spool is not None:
+                with self.spool.open("a", encoding="utf-8") as f:
+                    f.write(data + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
 
     async def pop(self) -> dict[str, Any] | None:
-        data = (
-            await self.redis.lpop(self.KEY)
-            if self.redis is not None
-            else (self.memory.popleft() if self.memory else None)
-        )
+        if self.redis is not None:
+            data = await self.redis.lpop(self.KEY)
+        else:
+            data = self.memory.popleft() if self.memory else None
+            if data is not None:
+                self._rewrite()
         return json.loads(data) if data else None
 
     async def push_front(self, update: dict[str, Any]) -> None:
@@ -72,6 +87,21 @@ class PendingUpdates:
             await self.redis.lpush(self.KEY, data)
         else:
             self.memory.appendleft(data)
+            self._rewrite()
+
+    def _rewrite(self) -> None:
+        """The spool as the queue now is (written aside, then swapped in: never half-written)."""
+        if self.spool is None:
+            return
+        if not self.memory:
+            self.spool.unlink(missing_ok=True)
+            return
+        aside = self.spool.with_name(self.spool.name + ".tmp")
+        with aside.open("w", encoding="utf-8") as f:
+            f.writelines(line + "\n" for line in self.memory)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(aside, self.spool)
 
     async def size(self) -> int:
         return int(await self.redis.llen(self.KEY)) if self.redis is not None else len(self.memory)

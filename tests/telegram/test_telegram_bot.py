@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,7 @@ def settings_for(database: Database, fake: FakeBotAPI) -> Settings:
         staff_chat_id=STAFF_CHAT,
         staff_user_ids=frozenset({STAFF}),
         telegram_rate_limits=False,  # pacing has its own tests; here it would only slow things down
+        pending_spool=Path(tempfile.mkdtemp(prefix="kefu-spool-")) / "pending.jsonl",
     )
 
 
