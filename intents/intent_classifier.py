@@ -48,15 +48,8 @@ ORDER_TOKEN = "ordno"  # what order/tracking numbers become, in examples and mes
 _SMALL_TALK = ("greeting", "thanks", "goodbye")
 _NEGATIONS = frozenset({"не", "ни", "нет"})
 # topics a named product does not turn into a product question ('伏特加能过海关吗', 'сгущёнка протекла')
-_OTHER_TOPICS = (
-    "order_status",
-    "order_list",
-    "shipping_info",
-    "payment_info",
-    "return_policy",
-    "customs_info",
-    "human_handoff",
-    "supplier_ship",
+_OTHER_TOPICS = tuple(
+    i for i in INTENTS if i not in (*_SMALL_TALK, "product_search", "product_price", OUT_OF_SCOPE)
 )
 # services whose price is asked like a product's ('сколько стоит доставка', '关税多少钱')
 _PRICED_SERVICES = ("shipping_info", "customs_info")

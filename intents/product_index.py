@@ -155,20 +155,12 @@ def _name_grams(han: str, pinyin: str, stems: list[str], skels: list[str], out: 
         out.add("=s:" + " ".join(skels))
 
 
-def _query_name_grams(q: QueryParts, out: set[str]) -> None:
+def _query_name_grams(q: QueryParts, han: str, sylls: tuple[str, ...], out: set[str]) -> None:
     """Every part of a message that could be a whole name (see _name_grams); absent ones cost a
-    dictionary miss."""
-    han = "".join(q.han)
-    for i in range(len(han) - 1):
-        out.update("=" + han[i:j] for j in range(i + 2, min(len(han), i + _NAME_HAN) + 1))
-    if han:
-        sylls = chinese.pinyin_of(han)
-        if len(sylls) == len(han):  # one syllable a character: runs of them align with the substrings
-            sound = [chinese.fold_syllable(x) for x in sylls]
-            for i in range(len(sound) - 1):
-                out.update(
-                    "=~" + "".join(sound[i:j]) for j in range(i + 2, min(len(sound), i + _NAME_HAN) + 1)
-                )
+    lookup. `han` is the message's Han text and `sylls` its syllables (worked out once by the caller)."""
+    _word_runs(list(han), "=", "", out, _NAME_HAN, least=2)
+    if len(sylls) == len(han):  # one syllable a character: runs of them align with the substrings
+        _word_runs([chinese.fold_syllable(x) for x in sylls], "=~", "", out, _NAME_HAN, least=2)
     for words in (q.cyr, q.layout_alt):
         stems = [russian.stem(w) for w in words]
         _word_runs(stems, "=", " ", out)
@@ -177,10 +169,13 @@ def _query_name_grams(q: QueryParts, out: set[str]) -> None:
     _word_runs([russian.skeleton(w) for w in q.latin], "=s:", " ", out)
 
 
-def _word_runs(words: list[str], prefix: str, sep: str, out: set[str], most: int = _NAME_WORDS) -> None:
+def _word_runs(
+    words: list[str], prefix: str, sep: str, out: set[str], most: int = _NAME_WORDS, least: int = 1
+) -> None:
+    """prefix + every run of `least` to `most` consecutive words, joined by sep."""
     n = len(words)
     for i in range(n):
-        out.update(prefix + sep.join(words[i:j]) for j in range(i + 1, min(n, i + most) + 1))
+        out.update(prefix + sep.join(words[i:j]) for j in range(i + least, min(n, i + most) + 1))
 
 
 def _phonetic_words(text: str) -> str:
@@ -658,8 +653,10 @@ class ProductIndex:
         grams: set[str] = set()
         for w in q.han:
             _han_grams(w, grams)
-        if q.han:
-            _syllable_grams(chinese.pinyin_of("".join(q.han)), grams)
+        han = "".join(q.han)
+        sylls = chinese.pinyin_of(han) if han else ()
+        if sylls:
+            _syllable_grams(sylls, grams)
         for w in (*q.cyr, *q.layout_alt):
             _word_grams(w, grams)
             _phonetic_grams(w, grams)
@@ -670,7 +667,7 @@ class ProductIndex:
             _syllable_grams([s for word in q.pinyin for s in word], grams)
             if len(q.latin) > 1:
                 _word_grams("".join(q.latin), grams)
-        _query_name_grams(q, grams)
+        _query_name_grams(q, han, sylls, grams)
         grams.update("#" + s for s in q.sizes)
         grams.update("#n" + n for n in q.numbers)
         grams.update("#" + s for n in q.numbers for s in _number_as_sizes(n))

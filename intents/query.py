@@ -14,7 +14,7 @@ from intents.language import LatinKind, latin_kind
 from intents.normalize import clean_latin, fold, is_cyrillic, is_han, tokens
 from intents.orders import strip_codes
 from intents.resources import word_set
-from intents.sizes import sizes, strip_sizes
+from intents.sizes import split_sizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +112,7 @@ def _content_han(run: str) -> list[str]:
 def analyse(text: str) -> QueryParts:
     """Split a message into product-naming parts; the question words around them are dropped."""
     f = fold(strip_codes(text))
-    size_set = sizes(f)
-    f = strip_sizes(f)
+    size_set, f = split_sizes(f)
     han: list[str] = []
     cyr: list[str] = []
     latin: list[str] = []

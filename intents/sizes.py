@@ -65,26 +65,14 @@ def zh_numerals(folded: str) -> str:
 
 def sizes(folded: str) -> frozenset[str]:
     """Size tokens found in folded text: '200g', '500ml', '12pc'. Counts of boxes/bottles included."""
-    out: set[str] = set()
-    for num, unit in SIZE_RE.findall(zh_numerals(folded)):
-        canon, mult = _UNITS[unit]
-        try:
-            value = float(num.replace(",", ".")) * mult
-        except ValueError:
-            continue
-        out.add(f"{value:g}{canon}")
-    return frozenset(out)
-
-
-def strip_sizes(folded: str) -> str:
-    return SIZE_RE.sub(" ", zh_numerals(folded))
+    return split_sizes(folded)[0]
 
 
 DIGIT_RE = re.compile(r"\d")
 
 
 def split_sizes(folded: str) -> tuple[frozenset[str], str]:
-    """(sizes(folded), strip_sizes(folded)) in one pass; text without digits costs one search."""
+    """(the size tokens, the text without them) in one pass; text without digits costs one search."""
     z = zh_numerals(folded)
     if not DIGIT_RE.search(z):
         return frozenset(), z

@@ -61,12 +61,21 @@ class PendingUpdates:
                 log.warning("updates kept before a restart found", extra={"count": len(self.memory)})
 
     async def push(self, update: dict[str, Any]) -> None:
+        await self._put(update, front=False)
+
+    async def push_front(self, update: dict[str, Any]) -> None:
+        await self._put(update, front=True)
+
+    async def _put(self, update: dict[str, Any], *, front: bool) -> None:
         data = json.dumps(update, ensure_ascii=False)
         if self.redis is not None:
-            await self.redis.rpush(self.KEY, data)
+            await (self.redis.lpush if front else self.redis.rpush)(self.KEY, data)
+        elif front:
+            self.memory.appendleft(data)
+            self._rewrite()
         else:
             self.memory.append(data)
-            if self.spool is not None:
+            if self.spool is not None:  # appended, not rewritten: the common case stays cheap
                 with self.spool.open("a", encoding="utf-8") as f:
                     f.write(data + "\n")
                     f.flush()
@@ -80,14 +89,6 @@ class PendingUpdates:
             if data is not None:
                 self._rewrite()
         return json.loads(data) if data else None
-
-    async def push_front(self, update: dict[str, Any]) -> None:
-        data = json.dumps(update, ensure_ascii=False)
-        if self.redis is not None:
-            await self.redis.lpush(self.KEY, data)
-        else:
-            self.memory.appendleft(data)
-            self._rewrite()
 
     def _rewrite(self) -> None:
         """The spool as the queue now is (written aside, then swapped in: never half-written)."""

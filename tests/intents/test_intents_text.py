@@ -85,9 +85,6 @@ def test_sizes() -> None:
 
 
 def test_russian_sizes_said_in_words() -> None:
-    from intents.normalize import fold
-    from intents.sizes import sizes
-
     cases = {
         "почём мёд пол-кило": {"500g"},
         "полторашку кваса": {"1500ml"},
