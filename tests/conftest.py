@@ -138,7 +138,9 @@ async def shop(database: Database) -> Database:
     return database
 
 
-REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, emptied around each test
+#: A Redis database of its own, emptied around each test (set another one to run two suites at once).
+REDIS_URL = os.environ.get("KEFU_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_DB = REDIS_URL.rsplit("/", 1)[-1] if REDIS_URL.count("/") > 2 else "0"
 
 
 @pytest_asyncio.fixture

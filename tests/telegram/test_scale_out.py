@@ -15,8 +15,7 @@ from bot.app import build_app
 from bot.storage.runtime import Database
 from bot.telegram.factory import create_bot, create_dispatcher
 from bot.telegram.resilience import PollingDispatcher
-
-REDIS_URL = "redis://127.0.0.1:6379/14"  # the `redis` fixture's database (tests/conftest.py)
+from tests.conftest import REDIS_DB, REDIS_URL
 
 
 async def process(fake: FakeBotAPI, database: Database, redis: Redis) -> Harness:
@@ -93,7 +92,9 @@ async def test_redis_away_and_back_loses_and_doubles_nothing(
     from tcp_proxy import TcpProxy
 
     proxy = await TcpProxy("127.0.0.1", 6379).start()
-    proxied = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/14", socket_timeout=2, socket_connect_timeout=2)
+    proxied = Redis.from_url(
+        f"redis://127.0.0.1:{proxy.port}/{REDIS_DB}", socket_timeout=2, socket_connect_timeout=2
+    )
     harness = await process(fake_api, shop, proxied)
     try:
         await harness.feed(fake_api.private_message(ALICE, "你好"))
@@ -119,7 +120,9 @@ async def test_under_long_polling_a_redis_outage_keeps_the_update_and_answers_it
     from tcp_proxy import TcpProxy
 
     proxy = await TcpProxy("127.0.0.1", 6379).start()
-    proxied = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/14", socket_timeout=2, socket_connect_timeout=2)
+    proxied = Redis.from_url(
+        f"redis://127.0.0.1:{proxy.port}/{REDIS_DB}", socket_timeout=2, socket_connect_timeout=2
+    )
     settings = settings_for(shop, fake_api).model_copy(update={"redis_url": REDIS_URL})
     app = build_app(settings, shop)
     bot = create_bot(fake_api.token, fake_api.url)

@@ -29,6 +29,7 @@ from bot.storage.invites import create_invite
 from bot.storage.models import Order
 from bot.storage.runtime import Database
 from bot.telegram.factory import create_bot, create_dispatcher, set_commands
+from tests.conftest import REDIS_URL
 
 ALICE, BOB, STRANGER = 5100000001, 5100000002, 5100000099
 SWEET = 7100000001
@@ -331,7 +332,7 @@ async def test_kefu_run_long_polls_with_shared_state_in_redis(
     fake_api: FakeBotAPI, shop: Database, tmp_path: Path, redis: Redis
 ) -> None:
     """The same with KEFU_REDIS_URL: the polling dispatcher (keeps updates over a Redis outage)."""
-    await _kefu_run_answers(fake_api, shop, tmp_path, {"KEFU_REDIS_URL": "redis://127.0.0.1:6379/14"})
+    await _kefu_run_answers(fake_api, shop, tmp_path, {"KEFU_REDIS_URL": REDIS_URL})
 
 
 async def _kefu_run_answers(
