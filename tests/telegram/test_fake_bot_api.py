@@ -29,6 +29,7 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaDocument,
     Message,
     ReplyParameters,
     Update,
@@ -398,6 +399,33 @@ async def test_edits(bot: Bot, fake_api: FakeBotAPI) -> None:
         await bot.edit_message_text(text="v3", chat_id=USER, message_id=sent.message_id)
     with pytest.raises(TelegramBadRequest, match="message to delete not found"):
         await bot.delete_message(USER, sent.message_id)
+
+
+async def test_media_and_caption_edits_and_service_messages(bot: Bot, fake_api: FakeBotAPI) -> None:
+    photo = fake_api.photo_message(USER, caption="v1")["message"]
+    copied = await bot.copy_message(USER, USER, photo["message_id"])
+    replaced = await bot.edit_message_media(
+        media=InputMediaDocument(media=photo["photo"][-1]["file_id"], caption="v2"),
+        chat_id=USER,
+        message_id=copied.message_id,
+    )
+    assert isinstance(replaced, Message) and replaced.document is not None and replaced.photo is None
+    assert replaced.caption == "v2"
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_caption(chat_id=USER, message_id=copied.message_id, caption="v2")
+    text = await bot.send_message(USER, "text")
+    with pytest.raises(TelegramBadRequest, match="there is no media in the message to edit"):
+        await bot.edit_message_media(
+            media=InputMediaDocument(media=photo["photo"][-1]["file_id"]),
+            chat_id=USER,
+            message_id=text.message_id,
+        )
+    edited = fake_api.edited_media(USER, photo["message_id"], caption="new", kind="video")["edited_message"]
+    assert edited["caption"] == "new" and "video" in edited and "photo" not in edited
+    pin = fake_api.pinned_message(USER, photo["message_id"], user_id=USER)["message"]
+    assert pin["pinned_message"]["message_id"] == photo["message_id"]
+    with pytest.raises(TelegramBadRequest, match="message can't be copied"):
+        await bot.copy_message(USER, USER, pin["message_id"])
 
 
 async def test_copy_and_forward(bot: Bot, fake_api: FakeBotAPI) -> None:
