@@ -39,10 +39,10 @@ def _markup(reply: Reply, i18n: I18n) -> Any:
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, i18n: I18n) -> None:
-    # parse_mode=None explicitly: the host Application's Defaults(parse_mode=...) must not turn a
-    # product name or anything a user wrote into markup (an explicit None overrides the default).
     if reply.to_staff:
         return  # people hold the chat
+    # parse_mode=None explicitly: the host Application's Defaults(parse_mode=...) must not turn a
+    # product name or anything a user wrote into markup (an explicit None overrides the default).
     parts = split_message(reply.text, MessageLimit.MAX_TEXT_LENGTH)
     for index, part in enumerate(parts):
         markup = _markup(reply, i18n) if index == len(parts) - 1 else None
