@@ -1471,6 +1471,16 @@ class FakeBotAPI:
             except TimeoutError:
                 pass
 
+    async def wait_in_flight(self, method: str, count: int = 1, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until ``count`` calls of ``method`` have arrived and are not answered yet (a long poll the
+        fake holds, a delayed call). Raises TimeoutError after ``timeout`` seconds."""
+        async with asyncio.timeout(timeout):
+            while True:
+                signal = self._call_signal
+                if len([c for c in self._select(method) if c.status is None]) >= count:
+                    return
+                await signal.wait()
+
     # -- webhook delivery ------------------------------------------------------------------------------------
 
     async def post_webhook(
@@ -1592,6 +1602,7 @@ class FakeBotAPI:
         method = _canonical(raw_method)
         call = Call(method, params, token=token, seq=len(self.calls), files=files, via=via)
         self.calls.append(call)
+        self._fire_calls()  # arrived (wait_in_flight); answered is signalled again below
         try:
             delay = self._take(self._scripts_delay, method)
             if delay is not None:
