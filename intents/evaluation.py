@@ -2,7 +2,15 @@
 
 A record is a dict: text, lang, intent, products (acceptable skus; top-1 is correct when the first
 returned sku is among them; empty = no product expected), order_no (canonical or None), split
-('tune' or 'holdout').
+('tune' or 'holdout' in the set the matcher was tuned on; other sets name their one split after
+themselves).
+
+What counts:
+- products are "returned" only for a product intent (product_search, product_price), as `kefu classify`
+  reports them; top-1/top-3 are measured where the label expects products, and a product false positive
+  is products returned where the label expects none (no skus, or a non-product intent);
+- an order number is a hit only where the label names one and the same one comes back (None == None
+  is no hit); a number returned where the label has none is an order-number false positive.
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intents.understand import Understanding
+
+PRODUCT_INTENTS = ("product_search", "product_price")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +57,12 @@ class SplitReport:
     lang: Ratio
     product_top1: Ratio
     product_top3: Ratio
+    #: Products returned where none is expected, over the messages that expect none.
+    product_false: Ratio
+    #: Exact order numbers, over the messages labelled with one.
     order_no: Ratio
+    #: An order number returned where the label has none, over the messages without one.
+    order_no_false: Ratio
     confusion: dict[tuple[str, str], int]  # (expected, got) -> count, errors only
 
     def format(self) -> str:
@@ -58,7 +73,9 @@ class SplitReport:
         lines.append(f"language accuracy   {self.lang}")
         lines.append(f"product top-1       {self.product_top1}")
         lines.append(f"product top-3       {self.product_top3}")
+        lines.append(f"product false pos.  {self.product_false}")
         lines.append(f"order number exact  {self.order_no}")
+        lines.append(f"order number false  {self.order_no_false}")
         lines.append("per intent:")
         for intent, r in sorted(self.intent_by_intent.items()):
             lines.append(f"  {intent:16s} {r}")
@@ -100,13 +117,21 @@ def _split_report(name: str, pairs: Sequence[tuple[Mapping[str, Any], Understand
         if not ok:
             confusion[(rec["intent"], u.intent)] += 1
         c["lang"] += u.lang == rec["lang"]
-        wanted = set(rec.get("products") or ())
+        wanted = _wanted(rec)
+        got = _returned(u)
         if wanted:
-            got = [p.sku for p in u.products]
             c["p_total"] += 1
             c["p1"] += bool(got) and got[0] in wanted
             c["p3"] += bool(wanted.intersection(got[:3]))
-        c["o"] += u.order_no == rec.get("order_no")
+        else:
+            c["p_none"] += 1
+            c["p_false"] += bool(got)
+        if rec.get("order_no"):
+            c["o_total"] += 1
+            c["o"] += u.order_no == rec["order_no"]
+        else:
+            c["o_none"] += 1
+            c["o_false"] += u.order_no is not None
     n = len(pairs)
     return SplitReport(
         name=name,
@@ -117,9 +142,20 @@ def _split_report(name: str, pairs: Sequence[tuple[Mapping[str, Any], Understand
         lang=Ratio(c["lang"], n),
         product_top1=Ratio(c["p1"], c["p_total"]),
         product_top3=Ratio(c["p3"], c["p_total"]),
-        order_no=Ratio(c["o"], n),
+        product_false=Ratio(c["p_false"], c["p_none"]),
+        order_no=Ratio(c["o"], c["o_total"]),
+        order_no_false=Ratio(c["o_false"], c["o_none"]),
         confusion=dict(confusion),
     )
+
+
+def _wanted(rec: Mapping[str, Any]) -> set[str]:
+    """The acceptable skus; none for a message whose intent is not about products."""
+    return set(rec.get("products") or ()) if rec["intent"] in PRODUCT_INTENTS else set()
+
+
+def _returned(u: Understanding) -> list[str]:
+    return [p.sku for p in u.products] if u.intent in PRODUCT_INTENTS else []
 
 
 def _misses(rec: Mapping[str, Any], u: Understanding) -> list[Miss]:
@@ -129,10 +165,11 @@ def _misses(rec: Mapping[str, Any], u: Understanding) -> list[Miss]:
         out.append(Miss(rec["text"], split, "intent", rec["intent"], f"{u.intent} ({u.confidence:.2f})"))
     if u.lang != rec["lang"]:
         out.append(Miss(rec["text"], split, "lang", rec["lang"], u.lang))
-    wanted = list(rec.get("products") or ())
-    if wanted and (not u.products or u.products[0].sku not in wanted):
-        got = ",".join(p.sku for p in u.products[:3]) or "none"
-        out.append(Miss(rec["text"], split, "product", "|".join(wanted), got))
+    wanted, got = _wanted(rec), _returned(u)
+    if wanted and (not got or got[0] not in wanted):
+        out.append(Miss(rec["text"], split, "product", "|".join(sorted(wanted)), ",".join(got[:3]) or "none"))
+    if not wanted and got:
+        out.append(Miss(rec["text"], split, "product", "none", ",".join(got[:3])))
     if u.order_no != rec.get("order_no"):
         out.append(Miss(rec["text"], split, "order_no", str(rec.get("order_no")), str(u.order_no)))
     return out

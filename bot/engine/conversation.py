@@ -214,7 +214,9 @@ class Engine:
             and command[1].lower()[:2] in ("zh", "ru")
         ):
             return command[1].lower()[:2]  # type: ignore[return-value]
-        detected = detect_language(text) if has_words(text) else None
+        # A command's argument (a deep-link token, an order number) says nothing about the language.
+        words = "" if text.startswith("/") else text
+        detected = detect_language(words) if has_words(words) else None
         remembered = conversation.lang or from_language_code(lang_code)
         if conversation.lang is None and detected is None:
             return from_language_code(lang_code) or "zh"
@@ -223,11 +225,18 @@ class Engine:
     async def _respond(self, turn: Turn, understanding: Understanding | None) -> Reply:
         incoming, tr = turn.incoming, turn.tr
         if incoming.contact_phone is not None:
-            return await self._contact(turn)
+            reply = await self._contact(turn)
+            reply.to_staff = reply.handoff  # during a handoff the people holding the chat see the card
+            return reply
         if turn.conversation.handoff_active:
+            # /start is the Telegram client's doing (the Start button, a t.me link), not words for staff,
+            # and its payload may be a one-time supplier invite that must not be posted in the staff group.
+            # Other commands are relayed: they are addressed to whoever holds the chat.
+            if _command_name(turn.text) == "/start":
+                return await self._start_in_handoff(turn)
             # People hold the chat: the bot keeps quiet (the staff layer relays the message).
             intent = understanding.intent if understanding else "human_handoff"
-            return Reply([], intent, turn.lang, handoff=True)
+            return Reply([], intent, turn.lang, handoff=True, to_staff=True)
         if incoming.callback:
             return await self._callback(turn, incoming.callback)
         if turn.text.startswith("/"):
@@ -554,10 +563,19 @@ class Engine:
             return await self._handoff(turn, "asked", "human_handoff")
         return self._reply(turn, [turn.tr._("That button is no longer valid.")], "out_of_scope")
 
+    async def _start_in_handoff(self, turn: Turn) -> Reply:
+        """`/start [token]` while people hold the chat: a supplier invite still links the account."""
+        token = turn.text.partition(" ")[2].strip()
+        linked = await self._redeem_invite(turn, token) if token else None
+        note = turn.tr._(
+            "A colleague from the shop is answering you in this chat: write here and they will reply."
+        )
+        return self._reply(turn, [linked, note] if linked else [note], "greeting")
+
     async def _command(self, turn: Turn) -> Reply | None:
         tr = turn.tr
         name, _, argument = turn.text.partition(" ")
-        name = name.split("@", 1)[0].lower()
+        name = _command_name(name)
         if name == "/start":
             if argument.strip():
                 linked = await self._link_supplier(turn, argument.strip())
@@ -589,6 +607,15 @@ class Engine:
         )
 
     async def _link_supplier(self, turn: Turn, token: str) -> Reply | None:
+        text = await self._redeem_invite(turn, token)
+        if text is None:
+            return None
+        reply = self._greeting(turn)
+        reply.texts.insert(0, text)
+        return reply
+
+    async def _redeem_invite(self, turn: Turn, token: str) -> str | None:
+        """Link the account to the supplier a valid invite names; what to tell the user, or None."""
         from bot.storage.invites import redeem_invite
 
         supplier = await redeem_invite(turn.session, token, turn.incoming.user_id)
@@ -596,10 +623,7 @@ class Engine:
             return None
         turn.viewer = await resolve_viewer(turn.session, turn.incoming.user_id, self.staff_ids)
         name = supplier.name_zh if turn.lang == "zh" else supplier.name_ru
-        text = turn.tr._("Your account is now linked to the supplier {name}.", name=name)
-        reply = self._greeting(turn)
-        reply.texts.insert(0, text)
-        return reply
+        return turn.tr._("Your account is now linked to the supplier {name}.", name=name)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -667,6 +691,11 @@ class Engine:
 
 
 _CODE_RUN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\s\-_/]*[0-9A-Za-z]")
+
+
+def _command_name(text: str) -> str:
+    """`/start@kefu_bot payload` -> `/start`."""
+    return text.partition(" ")[0].split("@", 1)[0].lower()
 
 
 def typed_form(text: str, key: str) -> str:

@@ -52,6 +52,8 @@ class Reply:
     notifications: list[Outgoing] = field(default_factory=list)
     #: True on the turn that handed the chat to people (the staff layer opens a topic).
     handoff_started: bool = False
+    #: People hold the chat and this message is for them: the front-end relays it and says nothing.
+    to_staff: bool = False
 
     @property
     def text(self) -> str:

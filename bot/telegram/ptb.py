@@ -39,14 +39,16 @@ def _markup(reply: Reply, i18n: I18n) -> Any:
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, i18n: I18n) -> None:
-    if reply.handoff and not reply.handoff_started:
+    if reply.to_staff:
         return  # people hold the chat
+    # parse_mode=None explicitly: the host Application's Defaults(parse_mode=...) must not turn a
+    # product name or anything a user wrote into markup (an explicit None overrides the default).
     parts = split_message(reply.text, MessageLimit.MAX_TEXT_LENGTH)
     for index, part in enumerate(parts):
         markup = _markup(reply, i18n) if index == len(parts) - 1 else None
-        await context.bot.send_message(chat_id, part, reply_markup=markup)
+        await context.bot.send_message(chat_id, part, reply_markup=markup, parse_mode=None)
     for note in reply.notifications:
-        await context.bot.send_message(note.user_id, note.text)
+        await context.bot.send_message(note.user_id, note.text, parse_mode=None)
 
 
 def add_kefu_handlers(
@@ -81,7 +83,8 @@ def add_kefu_handlers(
         incoming = Incoming(query.from_user.id, lang_code=query.from_user.language_code, callback=query.data)
         await _send(context, query.from_user.id, await engine.handle(incoming), i18n)
 
-    private = filters.ChatType.PRIVATE
+    # Service messages (pins, auto-delete timer changes...) say nothing to answer.
+    private = filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
     application.add_handler(MessageHandler(private & ~filters.UpdateType.EDITED, on_message), group=group)
     application.add_handler(
         MessageHandler(private & filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_message), group=group

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import Message, ReplyParameters
+from aiogram.types import (
+    InputMediaAnimation,
+    InputMediaAudio,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Message,
+    ReplyParameters,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.engine.conversation import Engine
@@ -28,6 +36,7 @@ from bot.storage.staff import (
     staff_copy_of,
     topic_of,
 )
+from bot.telegram.content import clip_utf16, utf16_len, visible_text
 from bot.telegram.delivery import RateLimiter
 from bot.telegram.locks import Locks
 from bot.telegram.sender import send_text
@@ -44,6 +53,55 @@ def _reply_to(message_id: int | None) -> ReplyParameters | None:
 
 def topic_gone(error: TelegramBadRequest) -> bool:
     return any(marker.lower() in error.message.lower() for marker in TOPIC_GONE)
+
+
+#: Telegram's limit on a forum topic's name.
+TOPIC_NAME_LIMIT = 128
+
+
+def topic_name(display_name: str, lang: str, user_id: int) -> str:
+    """ "Name · lang · id" within Telegram's limit: a long name is shortened, the id always stays."""
+    suffix = f" · {lang} · {user_id}"
+    name = clip_utf16(visible_text(display_name), TOPIC_NAME_LIMIT - utf16_len(suffix))
+    return (name or "?") + suffix
+
+
+InputMedia = InputMediaAnimation | InputMediaAudio | InputMediaDocument | InputMediaPhoto | InputMediaVideo
+
+
+def replacement_media(message: Message) -> InputMedia | None:
+    """The message's media and caption as editMessageMedia takes them; None for kinds it cannot put in
+    place (voice, sticker, video note: only their caption can change)."""
+    caption, entities = message.caption, message.caption_entities
+    if message.photo:
+        return InputMediaPhoto(
+            media=message.photo[-1].file_id,
+            caption=caption,
+            caption_entities=entities,
+            parse_mode=None,
+            has_spoiler=message.has_media_spoiler,
+        )
+    if message.animation:
+        return InputMediaAnimation(
+            media=message.animation.file_id, caption=caption, caption_entities=entities, parse_mode=None
+        )
+    if message.video:
+        return InputMediaVideo(
+            media=message.video.file_id,
+            caption=caption,
+            caption_entities=entities,
+            parse_mode=None,
+            has_spoiler=message.has_media_spoiler,
+        )
+    if message.audio:
+        return InputMediaAudio(
+            media=message.audio.file_id, caption=caption, caption_entities=entities, parse_mode=None
+        )
+    if message.document:
+        return InputMediaDocument(
+            media=message.document.file_id, caption=caption, caption_entities=entities, parse_mode=None
+        )
+    return None
 
 
 #: When the staff group's queue is longer than this, customers' texts are merged into one post per topic.
@@ -97,6 +155,7 @@ class StaffRelay:
         """The customer's topic, created (with its context card) exactly once, even under a race."""
         if self.staff_chat_id is None:
             return None
+        display_name = visible_text(display_name) or str(user_id)
         async with self.locks.hold(f"topic:{user_id}"):
             async with self.sessions.begin() as session:
                 conversation = await get_conversation(session, user_id, lock=False)
@@ -107,8 +166,9 @@ class StaffRelay:
                 conversation_id = conversation.id
             if thread_id is not None:
                 return thread_id
-            name = f"{display_name} · {lang} · {user_id}"[:128]
-            topic = await self.bot.create_forum_topic(self.staff_chat_id, name)
+            topic = await self.bot.create_forum_topic(
+                self.staff_chat_id, topic_name(display_name, lang, user_id)
+            )
             async with self.sessions.begin() as session:
                 await save_topic(session, conversation_id, self.staff_chat_id, topic.message_thread_id)
             card = await self.engine.staff_card(user_id, display_name, self.staff_lang)
@@ -120,6 +180,7 @@ class StaffRelay:
         if self.staff_chat_id is None:
             return
         user_id = message.chat.id
+        display_name = visible_text(display_name) or str(user_id)
         for attempt in range(2):
             thread_id = await self.ensure_topic(user_id, display_name, recreate=attempt > 0)
             if thread_id is None:
@@ -219,11 +280,33 @@ class StaffRelay:
         source_chat: int,
         copy_chat: int,
     ) -> bool:
-        if not message.text:
-            return False
+        if message.text is None and message.voice is None and replacement_media(message) is None:
+            return False  # nothing an edit can change on the copy
         async with self.sessions() as session:
             copy_id = await copy_of(session, source_chat, message.message_id)
         if copy_id is None:
             return False
-        await self.bot.edit_message_text(text=message.text, chat_id=copy_chat, message_id=copy_id)
+        try:
+            if message.text is not None:
+                await self.bot.edit_message_text(
+                    text=message.text,
+                    entities=message.entities,
+                    parse_mode=None,
+                    chat_id=copy_chat,
+                    message_id=copy_id,
+                )
+            elif (media := replacement_media(message)) is not None:
+                # New media or a new caption: one call puts both in place.
+                await self.bot.edit_message_media(media=media, chat_id=copy_chat, message_id=copy_id)
+            else:
+                await self.bot.edit_message_caption(
+                    chat_id=copy_chat,
+                    message_id=copy_id,
+                    caption=message.caption or "",
+                    caption_entities=message.caption_entities,
+                    parse_mode=None,
+                )
+        except TelegramBadRequest as error:
+            if "message is not modified" not in error.message:
+                raise
         return True

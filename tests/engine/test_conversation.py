@@ -137,8 +137,8 @@ async def test_supplier_sees_only_its_lines_and_ships_with_tracking(
 ) -> None:
     await _extra_order(shop, tmp_path)
     await say(BOB, "你好")  # Bob talks Chinese: the notice must be in Chinese
-    todo = await say(SWEET, "/orders")
-    assert todo.lang == "ru" or todo.lang == "zh"
+    todo = await say(SWEET, "/orders", lang_code="ru")  # a Russian supplier's Telegram client
+    assert todo.lang == "ru" and "заказ" in todo.text  # in Russian, not merely "some language"
     assert "KF-250122-006" in todo.text and "KF-250117-003" not in todo.text  # only orders still to ship
     card = await say(SWEET, "Какой статус заказа KF-250122-006?")
     assert "Алёнка" in card.text and "Квас" not in card.text  # its own line only
@@ -194,6 +194,32 @@ async def test_two_misses_hand_over_then_staff_close(say: Say, engine: Engine) -
     assert closed is not None and not closed.handoff and closed.lang == "zh"
     back = await say(ALICE, "你好")
     assert not back.handoff and back.intent == "greeting"
+
+
+async def test_start_during_a_handoff_is_a_command_and_other_messages_go_to_staff(
+    say: Say, shop: Database
+) -> None:
+    from bot.storage.invites import create_invite
+
+    assert (await say(STRANGER, "转人工客服", lang_code="zh-hans")).handoff_started
+    quiet = await say(STRANGER, "在吗？")
+    assert quiet.to_staff and quiet.text == ""
+    async with shop.sessions.begin() as session:
+        token = await create_invite(session, "SWEET")
+    assert token is not None
+    linked = await say(STRANGER, f"/start {token}", lang_code="zh-hans")
+    assert not linked.to_staff and linked.handoff  # answered by the bot; people still hold the chat
+    assert linked.lang == "zh"  # the token's letters are no Russian transliteration
+    assert "阿穆尔糖果公司" in linked.text and "同事" in linked.text
+    assert "同事" in (await say(STRANGER, "/start")).text
+    assert (await say(STRANGER, "/orders")).to_staff  # words for whoever holds the chat
+    shared = await say(STRANGER, contact_phone="+8613800000002", contact_user_id=STRANGER)
+    assert shared.to_staff  # a contact shared during a handoff is the staff's, as before
+
+
+async def test_a_deep_link_token_does_not_decide_the_language(say: Say) -> None:
+    reply = await say(STRANGER, "/start sVodkaBliniMatryoshkaPelmeniKvas", lang_code="zh-hans")
+    assert reply.lang == "zh" and reply.intent == "greeting"
 
 
 async def test_asking_for_a_person_hands_over_in_russian(say: Say) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.storage.access import OrderAccess, Role, Viewer, resolve_viewer
-from bot.storage.models import Customer, Supplier
+from bot.storage.models import Customer, Supplier, SupplierAccount
 from bot.storage.runtime import Database
 from bot.storage.types import utcnow
 
@@ -93,8 +93,14 @@ async def test_verified_phone_opens_phone_only_orders(shop: Database) -> None:
 
 
 async def test_an_unverified_phone_claim_gives_nothing(shop: Database) -> None:
-    # Only a phone stored as verified counts; a Viewer without it sees no phone-only order.
-    assert await listed(shop, Viewer.customer(STRANGER)) == []
+    # KF-250120-004 has a phone and no Telegram id. A customer known to the shop whose phone was never
+    # verified (a contact refused, a number typed in chat) gets no phone at all from resolve_viewer...
+    async with shop.sessions.begin() as session:
+        session.add(Customer(telegram_user_id=STRANGER, verified_phone=None, phone_verified_at=None))
+    stranger = await viewer_of(shop, STRANGER)
+    assert stranger.verified_phone is None
+    assert await listed(shop, stranger) == [] and await find(shop, stranger, "KF-250120-004") is None
+    # ...and a viewer with neither id nor phone does not match the orders that have neither.
     assert await listed(shop, Viewer.customer(None)) == []
 
 
@@ -116,12 +122,27 @@ async def test_supplier_sees_only_orders_with_its_products_and_only_its_lines(sh
 
 
 async def test_supplier_without_account_is_nobody(shop: Database) -> None:
+    # HONEY has a phone in the suppliers file and no linked Telegram account: nobody acts as HONEY, not
+    # even an account that verified that very phone.
+    async with shop.sessions() as session:
+        honey_id = await session.scalar(select(Supplier.id).where(Supplier.code == "HONEY"))
+        accounts = await session.scalar(
+            select(func.count()).select_from(SupplierAccount).where(SupplierAccount.supplier_id == honey_id)
+        )
+    assert honey_id is not None and accounts == 0
+    await verify_phone(shop, STRANGER, "+79145550303")
+    stranger = await viewer_of(shop, STRANGER)
+    assert stranger.role is Role.CUSTOMER and stranger.supplier_id is None
+    assert await listed(shop, stranger) == []
+    # a supplier viewer with no supplier sees nothing at all
+    assert await listed(shop, Viewer(Role.SUPPLIER)) == []
+
+
+async def test_a_supplier_viewer_sees_the_orders_with_its_lines(shop: Database) -> None:
     async with shop.sessions() as session:
         honey_id = await session.scalar(select(Supplier.id).where(Supplier.code == "HONEY"))
     honey = Viewer.supplier(int(honey_id or 0), "HONEY")
     assert await listed(shop, honey) == ["KF-250120-004", "KF-250118-001"]
-    # a supplier viewer with no supplier sees nothing at all
-    assert await listed(shop, Viewer(Role.SUPPLIER)) == []
 
 
 async def test_staff_see_everything(shop: Database) -> None:

@@ -770,6 +770,7 @@ class FakeBotAPI:
             "editMessageText": self._m_edit_message_text,
             "editMessageCaption": self._m_edit_message_caption,
             "editMessageReplyMarkup": self._m_edit_message_reply_markup,
+            "editMessageMedia": self._m_edit_message_media,
             "deleteMessage": self._m_delete_message,
             "deleteMessages": self._m_delete_messages,
             "copyMessage": self._m_copy_message,
@@ -1261,6 +1262,49 @@ class FakeBotAPI:
     ) -> dict[str, Any]:
         return self.media_message("document", user_id, file_name=file_name, content=content, **kwargs)
 
+    def edited_media(
+        self,
+        chat_id: int,
+        message_id: int,
+        *,
+        caption: str | None = None,
+        kind: str | None = None,
+        user_id: int | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """The user edited a media message: a new ``caption`` (None removes it) and, with ``kind``, new
+        media of that kind (a fresh file). The stored message is updated."""
+        stored = self._messages.get(chat_id, {}).get(message_id)
+        if stored is None:
+            raise KeyError(f"no message {message_id} in chat {chat_id}")
+        if kind is not None:
+            for key in _MEDIA_METHODS.values():
+                stored.pop(key, None)
+            file = self._new_file(
+                kind, f"fake edited {kind} bytes".encode(), file_name=fields.get("file_name")
+            )
+            stored.update(self._media_content(kind, file, fields))
+        stored.pop("caption_entities", None)
+        if caption is None:
+            stored.pop("caption", None)
+        else:
+            stored["caption"] = caption
+        stored["edit_date"] = self._now()
+        return self._update("edited_message", self._copy_for_update(stored))
+
+    def pinned_message(
+        self, chat_id: int, message_id: int, *, user_id: int | None = None, thread_id: int | None = None
+    ) -> dict[str, Any]:
+        """Somebody pinned ``message_id``: the service message Telegram sends (in the pinned message's
+        topic when ``thread_id`` is given)."""
+        pinned = self._lookup(chat_id, message_id)
+        if pinned is None:
+            raise KeyError(f"no message {message_id} in chat {chat_id}")
+        fields: dict[str, Any] = {"pinned_message": self._as_reply(pinned)}
+        if thread_id is not None:
+            fields["message_thread_id"] = thread_id
+        return self.service_message(chat_id, user_id, **fields)
+
     def service_message(self, chat_id: int, user_id: int | None = None, **fields: Any) -> dict[str, Any]:
         """A service message (e.g. new_chat_members=[...], left_chat_member={...}); fields form its body."""
         user = self._user(user_id) if user_id is not None else self._bot_user()
@@ -1427,6 +1471,16 @@ class FakeBotAPI:
             except TimeoutError:
                 pass
 
+    async def wait_in_flight(self, method: str, count: int = 1, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until ``count`` calls of ``method`` have arrived and are not answered yet (a long poll the
+        fake holds, a delayed call). Raises TimeoutError after ``timeout`` seconds."""
+        async with asyncio.timeout(timeout):
+            while True:
+                signal = self._call_signal
+                if len([c for c in self._select(method) if c.status is None]) >= count:
+                    return
+                await signal.wait()
+
     # -- webhook delivery ------------------------------------------------------------------------------------
 
     async def post_webhook(
@@ -1548,6 +1602,7 @@ class FakeBotAPI:
         method = _canonical(raw_method)
         call = Call(method, params, token=token, seq=len(self.calls), files=files, via=via)
         self.calls.append(call)
+        self._fire_calls()  # arrived (wait_in_flight); answered is signalled again below
         try:
             delay = self._take(self._scripts_delay, method)
             if delay is not None:
@@ -2359,6 +2414,27 @@ class FakeBotAPI:
         if "text" in message or not any(k in message for k in _CONTENT_KEYS):
             raise _bad("there is no caption in the message to edit")
         changes = {"caption": content.get("caption"), "caption_entities": content.get("caption_entities")}
+        return self._apply_edit(message, changes, markup)
+
+    async def _m_edit_message_media(self, params: dict[str, Any], files: dict[str, Any], call: Call) -> Any:
+        message = self._editable(params, call.method)
+        media = params.get("media")
+        kind = media.get("type") if isinstance(media, dict) else None
+        if not isinstance(media, dict) or kind not in ("photo", "video", "animation", "audio", "document"):
+            raise _bad("can't parse InputMedia: unsupported media type")
+        file = self._input_file(kind, media.get("media"), files, "media", params)
+        content = self._media_content(kind, file, media)
+        caption = self._caption(media)
+        markup = self._check_markup(params.get("reply_markup"))
+        if message is None:
+            return True
+        if "text" in message or not any(k in message for k in _MEDIA_METHODS.values()):
+            raise _bad("there is no media in the message to edit")
+        if kind in ("audio", "document") and "media_group_id" in message:
+            raise _bad("can't edit message media in an album to this type")
+        changes = {**{k: None for k in _MEDIA_METHODS.values()}, "caption": None, "caption_entities": None}
+        changes.update(content)
+        changes.update(caption)
         return self._apply_edit(message, changes, markup)
 
     async def _m_edit_message_reply_markup(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +28,7 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaDocument,
     Message,
     ReplyParameters,
     Update,
@@ -304,20 +304,31 @@ async def test_get_updates_serves_pushed_updates_and_offset_confirms(bot: Bot, f
     assert fake_api.pending_updates == []
 
 
-async def test_long_polling_waits_for_a_push_and_caps_the_wait(bot: Bot, fake_api: FakeBotAPI) -> None:
-    started = time.monotonic()
-    assert await bot.get_updates(timeout=30) == []
-    assert time.monotonic() - started < 1.8  # capped at about a second
-    poll = asyncio.create_task(bot.get_updates(timeout=30))
-    await asyncio.sleep(0.2)
-    fake_api.push_update({"message": fake_api.private_message(USER, "late")["message"]})
-    updates = await asyncio.wait_for(poll, 2)
-    assert updates[0].message is not None and updates[0].message.text == "late"
+async def test_long_polling_caps_the_wait(bot: Bot, fake_api: FakeBotAPI) -> None:
+    # A 30-second poll comes back empty long before: the generous bound is a hang guard, not a margin.
+    assert await asyncio.wait_for(bot.get_updates(timeout=30), 20) == []
+    [poll] = fake_api.find_calls("getUpdates")
+    assert poll.ok and poll.result == []
+
+
+async def test_long_polling_waits_for_a_push() -> None:
+    async with FakeBotAPI(long_poll_cap=60) as fake:  # no cap in the way: only the push ends the poll
+        session = AiohttpSession(api=TelegramAPIServer.from_base(fake.url))
+        bot = Bot(fake.token, session=session)
+        try:
+            poll = asyncio.create_task(bot.get_updates(timeout=30))
+            await fake.wait_in_flight("getUpdates", timeout=30)
+            assert not poll.done()  # waiting, with nothing to give
+            fake.push_update({"message": fake.private_message(USER, "late")["message"]})
+            updates = await asyncio.wait_for(poll, 20)
+            assert updates[0].message is not None and updates[0].message.text == "late"
+        finally:
+            await bot.session.close()
 
 
 async def test_second_poller_conflicts_and_webhook_blocks_get_updates(bot: Bot, fake_api: FakeBotAPI) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=30))
-    await asyncio.sleep(0.1)
+    await fake_api.wait_in_flight("getUpdates", timeout=30)  # the first poll waits at the fake
     second = asyncio.create_task(bot.get_updates(timeout=30))
     with pytest.raises(TelegramConflictError, match="terminated by other getUpdates request"):
         await first
@@ -398,6 +409,33 @@ async def test_edits(bot: Bot, fake_api: FakeBotAPI) -> None:
         await bot.edit_message_text(text="v3", chat_id=USER, message_id=sent.message_id)
     with pytest.raises(TelegramBadRequest, match="message to delete not found"):
         await bot.delete_message(USER, sent.message_id)
+
+
+async def test_media_and_caption_edits_and_service_messages(bot: Bot, fake_api: FakeBotAPI) -> None:
+    photo = fake_api.photo_message(USER, caption="v1")["message"]
+    copied = await bot.copy_message(USER, USER, photo["message_id"])
+    replaced = await bot.edit_message_media(
+        media=InputMediaDocument(media=photo["photo"][-1]["file_id"], caption="v2"),
+        chat_id=USER,
+        message_id=copied.message_id,
+    )
+    assert isinstance(replaced, Message) and replaced.document is not None and replaced.photo is None
+    assert replaced.caption == "v2"
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_caption(chat_id=USER, message_id=copied.message_id, caption="v2")
+    text = await bot.send_message(USER, "text")
+    with pytest.raises(TelegramBadRequest, match="there is no media in the message to edit"):
+        await bot.edit_message_media(
+            media=InputMediaDocument(media=photo["photo"][-1]["file_id"]),
+            chat_id=USER,
+            message_id=text.message_id,
+        )
+    edited = fake_api.edited_media(USER, photo["message_id"], caption="new", kind="video")["edited_message"]
+    assert edited["caption"] == "new" and "video" in edited and "photo" not in edited
+    pin = fake_api.pinned_message(USER, photo["message_id"], user_id=USER)["message"]
+    assert pin["pinned_message"]["message_id"] == photo["message_id"]
+    with pytest.raises(TelegramBadRequest, match="message can't be copied"):
+        await bot.copy_message(USER, USER, pin["message_id"])
 
 
 async def test_copy_and_forward(bot: Bot, fake_api: FakeBotAPI) -> None:

@@ -63,6 +63,8 @@ async def test_a_handoff_started_on_one_process_is_relayed_by_another(pair: tupl
 async def test_simultaneous_escalations_on_two_processes_open_one_topic(
     pair: tuple[Harness, Harness],
 ) -> None:
+    # Redis event isolation serialises one chat's updates across processes, so this holds even without
+    # the topic lock; the relay's lock across processes is tested in test_relay_edges.py.
     first, second = pair
     one = first.fake.push_update(first.fake.private_message(ALICE, "转人工"))
     two = first.fake.push_update(first.fake.private_message(ALICE, "人工客服在吗"))

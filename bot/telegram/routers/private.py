@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, User
 from bot.engine.conversation import Engine
 from bot.engine.i18n import I18n
 from bot.engine.messages import Incoming, Reply
+from bot.telegram.content import is_service, visible_text
 from bot.telegram.relay import StaffRelay
 from bot.telegram.sender import send_reply
 
@@ -19,10 +20,12 @@ log = logging.getLogger(__name__)
 
 
 def display_name(user: User | None) -> str:
+    """The name staff see in topic titles and cards, without control, bidi or zero-width characters."""
     if user is None:
         return "?"
-    name = " ".join(part for part in (user.first_name, user.last_name) if part)
-    return f"{name} @{user.username}" if user.username else name or str(user.id)
+    name = visible_text(" ".join(part for part in (user.first_name, user.last_name) if part))
+    username = visible_text(user.username or "")
+    return f"{name} @{username}" if username else name or str(user.id)
 
 
 def create_private_router() -> Router:
@@ -32,7 +35,7 @@ def create_private_router() -> Router:
     router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
 
     async def deliver(message: Message, reply: Reply, bot: Bot, i18n: I18n, relay: StaffRelay) -> None:
-        if reply.handoff and not reply.handoff_started:
+        if reply.to_staff:
             # People hold the chat: the customer's message goes to its topic, the bot stays quiet.
             await relay.to_staff(message, display_name(message.from_user))
             return
@@ -52,6 +55,10 @@ def create_private_router() -> Router:
             telegram_message_id=message.message_id,
         )
         await deliver(message, await engine.handle(incoming), bot, i18n, relay)
+
+    @router.message(is_service)
+    async def on_service(message: Message) -> None:
+        """Pins, auto-delete timer changes and the like: nothing to answer, nothing to relay."""
 
     @router.message()
     async def on_message(message: Message, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay) -> None:
@@ -78,7 +85,7 @@ def create_private_router() -> Router:
             message.from_user.id, message.text or message.caption or "", message.from_user.language_code
         )
         reply = await engine.handle(incoming)
-        if not (reply.handoff and not reply.handoff_started):
+        if not reply.to_staff:
             await send_reply(bot, message.chat.id, reply, i18n)
 
     @router.callback_query()
@@ -93,7 +100,7 @@ def create_private_router() -> Router:
             return
         incoming = Incoming(query.from_user.id, lang_code=query.from_user.language_code, callback=query.data)
         reply = await engine.handle(incoming)
-        if reply.handoff and not reply.handoff_started:
+        if reply.to_staff:
             return
         await send_reply(bot, query.from_user.id, reply, i18n)
         if reply.handoff_started:

@@ -10,6 +10,7 @@ from aiogram.types import Message
 
 from bot.engine.conversation import Engine
 from bot.engine.i18n import I18n
+from bot.telegram.content import is_service
 from bot.telegram.relay import StaffRelay
 from bot.telegram.sender import send_text
 
@@ -17,8 +18,8 @@ from bot.telegram.sender import send_text
 class StaffInTopic(Filter):
     """A staff member's own message inside a customer topic: passes the topic's thread id on.
 
-    Anyone else in the group, the General topic (whose replies carry a misleading thread id) and topic
-    service messages do not pass.
+    Anyone else in the group, the General topic (whose replies carry a misleading thread id) and service
+    messages (pins, topic events...) do not pass.
     """
 
     def __init__(self, staff_ids: frozenset[int]) -> None:
@@ -29,16 +30,8 @@ class StaffInTopic(Filter):
             return False
         if not message.is_topic_message or message.message_thread_id is None:
             return False
-        if any(
-            getattr(message, kind) is not None
-            for kind in (
-                "forum_topic_created",
-                "forum_topic_edited",
-                "forum_topic_closed",
-                "forum_topic_reopened",
-            )
-        ):
-            return False
+        if is_service(message):
+            return False  # a pin, a topic renamed or closed...: cannot be copied, nothing to relay
         return {"thread_id": message.message_thread_id}
 
 
