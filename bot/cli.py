@@ -38,7 +38,7 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             headline = Text.assemble(
                 ("Nothing was imported:", "bold red"), f" {failed.total} problem(s) in {shown}"
             )
-            _console(stderr=True).print(headline)
+            _console(stderr=True).print(headline, soft_wrap=True)
             print(failed.report(), file=sys.stderr)
             return 1
     print(f"Imported {result.rows} {args.kind} row(s) from {plain(str(path), one_line=True)}.")
