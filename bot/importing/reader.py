@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -169,13 +170,28 @@ def _check_zip(path: Path, name: str) -> None:
             raise ImportFailed([Problem(name, None, None, reason)])
 
 
+#: What openpyxl, zipfile and the XML parser raise on a damaged workbook (ParseError is a SyntaxError).
+_BROKEN_WORKBOOK = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    ValueError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+)
+
+
 def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     from openpyxl import load_workbook  # only imports that need it pay for it
 
     _check_zip(path, name)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, SyntaxError) as exc:
+    except _BROKEN_WORKBOOK as exc:
         reason = f"is not a readable .xlsx workbook ({exc.__class__.__name__})"
         raise ImportFailed([Problem(name, None, None, reason)]) from None
     try:
@@ -189,7 +205,7 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[s
                 continue
             if any(cells):
                 rows.append((number, cells))
-    except (KeyError, ValueError, IndexError, TypeError, SyntaxError, zipfile.BadZipFile) as exc:
+    except _BROKEN_WORKBOOK as exc:
         reason = f"is not a readable .xlsx workbook ({exc.__class__.__name__})"
         raise ImportFailed([Problem(name, None, None, reason)]) from None
     finally:

@@ -249,3 +249,22 @@ async def test_the_phone_region_setting_reads_national_forms(database: Database,
 def test_the_test_shop_still_reads(tmp_path: Path) -> None:
     table = read_table(SHOP / "catalog.csv", catalog.REQUIRED, catalog.OPTIONAL)
     assert len(table.rows) == 5
+
+
+def test_a_damaged_workbook_is_refused_plainly(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(CATALOG_HEADER.split(","))
+    sheet.append(GOOD_PRODUCT.split(","))
+    good = tmp_path / "good.xlsx"
+    workbook.save(good)
+    data = good.read_bytes()
+    damaged = tmp_path / "damaged.xlsx"
+    for cut in range(0, len(data), 97):  # every kind of damage: flipped bytes and truncation
+        for variant in (data[:cut] + bytes([data[cut] ^ 0xFF]) + data[cut + 1 :], data[:cut]):
+            damaged.write_bytes(variant)
+            try:
+                read_table(damaged, catalog.REQUIRED, catalog.OPTIONAL)
+            except ImportFailed:
+                pass
