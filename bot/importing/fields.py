@@ -22,12 +22,20 @@ TELEGRAM_ID_MAX = 2**52
 _YEARS = range(1970, 3000)
 
 
+def _whole(text: str) -> int | None:
+    """An ASCII whole number, clamped to ±10**20 (int() refuses more than 4,300 digits, and no column
+    holds more than 19); None when it is not one."""
+    if not _WHOLE.fullmatch(text):
+        return None
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    value = int(digits) if len(digits) <= 20 else 10**20
+    return -value if text.startswith("-") else value
+
+
 def positive_quantity(text: str) -> int | None:
     """A quantity of an order line: ASCII digits, 1 to INT32_MAX; None otherwise."""
-    if not _WHOLE.fullmatch(text) or text[0] in "+-":
-        return None
-    value = int(text)
-    return value if 0 < value <= INT32_MAX else None
+    value = _whole(text) if text[:1] not in ("+", "-") else None
+    return value if value is not None and 0 < value <= INT32_MAX else None
 
 
 class RowCheck:
@@ -100,10 +108,10 @@ class RowCheck:
             if required:
                 self.fail(column, f"{column} is missing (it is required)")
             return None
-        if not _WHOLE.fullmatch(raw):
+        value = _whole(raw)
+        if value is None:
             self.fail(column, f'{column} "{raw}" is not a whole number (write digits 0-9 only)')
             return None
-        value = int(raw)
         if value < minimum:
             self.fail(column, f'{column} "{raw}" must be {minimum} or more')
             return None
@@ -116,10 +124,11 @@ class RowCheck:
         raw = self.get(column)
         if not raw:
             return None
-        if not _WHOLE.fullmatch(raw) or raw[0] in "+-" or not 0 < int(raw) <= TELEGRAM_ID_MAX:
+        value = _whole(raw) if raw[0] not in "+-" else None
+        if value is None or not 0 < value <= TELEGRAM_ID_MAX:
             self.fail(column, f'{column} "{raw}" is not a Telegram user id (a positive whole number)')
             return None
-        return int(raw)
+        return value
 
     def phone(self, column: str) -> str | None:
         raw = self.get(column)
