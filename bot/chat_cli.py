@@ -9,9 +9,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.text import Text
 
 from bot.app import App
 from bot.engine.messages import Button, Incoming, Reply
+from bot.terminal import plain
 
 #: Demo personas: a shopper with orders in the demo shop, and a staff member.
 DEMO_SHOPPER = 5000000001
@@ -91,7 +93,11 @@ class DemoChat:
             self.persona = Persona(self.persona.name, int(arg), self.persona.lang_code)
             self.console.print(f"[dim]now chatting as Telegram user {arg}[/]")
         elif command == "contact" and arg:
-            self.show(await self.app.engine.handle(Incoming(self.persona.user_id, contact_phone=arg)))
+            self.show(
+                await self.app.engine.handle(
+                    Incoming(self.persona.user_id, contact_phone=arg, contact_user_id=self.persona.user_id)
+                )
+            )
         elif command == "close":
             reply = await self.app.engine.close_handoff(self.last_customer, self.personas["staff"].user_id)
             if reply is None:
@@ -104,7 +110,11 @@ class DemoChat:
         return True
 
     def show(self, reply: Reply) -> None:
-        body = reply.text or "[dim](the bot stays quiet: people hold this chat)[/]"
+        # Replies quote what users typed and the shop's data: shown as text, never as rich markup.
+        if reply.text:
+            body = Text(plain(reply.text))
+        else:
+            body = Text("(the bot stays quiet: people hold this chat)", style="dim")
         subtitle = f"intent={reply.intent} lang={reply.lang}" + (
             " · HANDED TO STAFF" if reply.handoff else ""
         )
@@ -112,11 +122,15 @@ class DemoChat:
             Panel(body, title="kefu", title_align="left", subtitle=subtitle, subtitle_align="right")
         )
         if reply.buttons:
-            self.console.print("  " + "  ".join(f"[reverse] {b.text} [/]" for b in reply.buttons))
+            labels: list[str | tuple[str, str]] = []
+            for button in reply.buttons:
+                labels += ["  ", (f" {plain(button.text, one_line=True)} ", "reverse")]
+            self.console.print(Text.assemble(*labels))
         if reply.request_contact:
             self.console.print("  [reverse] 📱 share my phone [/]  [dim](type :contact +86...)[/]")
         for note in reply.notifications:
-            self.console.print(f"[dim]→ sent to user {note.user_id} ({note.lang}): {note.text}[/]")
+            line = f"→ sent to user {note.user_id} ({note.lang}): {plain(note.text)}"
+            self.console.print(Text(line, style="dim"))
         self.last_buttons = reply.buttons
 
 
@@ -126,7 +140,8 @@ async def run_demo_chat(app: App, console: Console, supplier_user: int | None) -
     if not interactive:
         for line in sys.stdin:
             if line.strip():
-                console.print(f"[bold]{chat.persona.name}>[/] {line.strip()}")
+                echo = plain(line.strip(), one_line=True)
+                console.print(Text.assemble((f"{chat.persona.name}>", "bold"), f" {echo}"))
                 if not await chat.line(line):
                     break
         return

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, get_settings
+from bot.terminal import plain
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -30,11 +31,17 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             async with db.sessions.begin() as session:
                 result = await import_file(session, args.kind, path)
         except ImportFailed as failed:
-            err = _console(stderr=True)
-            err.print(f"[bold red]Nothing was imported:[/] {failed.total} problem(s) in {path}", markup=True)
+            from rich.text import Text
+
+            # The file name and the cells are the file author's: shown as text, never as markup.
+            shown = plain(str(path), one_line=True)
+            headline = Text.assemble(
+                ("Nothing was imported:", "bold red"), f" {failed.total} problem(s) in {shown}"
+            )
+            _console(stderr=True).print(headline, soft_wrap=True)
             print(failed.report(), file=sys.stderr)
             return 1
-    _console().print(f"Imported {result.rows} {args.kind} row(s) from {path}.")
+    print(f"Imported {result.rows} {args.kind} row(s) from {plain(str(path), one_line=True)}.")
     return 0
 
 
@@ -44,7 +51,7 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
     async with open_database(settings.database_url) as db:
         revision = await current_revision(db.engine)
-    _console().print(f"Database {_safe_url(settings.database_url)} is at revision {revision}.")
+    print(f"Database {plain(_safe_url(settings.database_url), one_line=True)} is at revision {revision}.")
     return 0
 
 
@@ -74,19 +81,21 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_summary(console: Any, settings: Settings, summary: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    console.print(f"[bold]kefu demo shop[/] loaded into {_safe_url(settings.database_url)}")
+    url = plain(_safe_url(settings.database_url), one_line=True)
+    console.print(Text.assemble(("kefu demo shop", "bold"), f" loaded into {url}"))
     console.print(
         f"{summary.suppliers} suppliers, {summary.products} products ({summary.in_stock} in stock), "
         f"{sum(n for _, n in summary.orders_by_status)} orders"
     )
     categories = Table("категория", "品类", "products", title="Catalog")
-    for ru, zh, count in summary.categories:
-        categories.add_row(ru, zh, str(count))
+    for ru, zh, count in summary.categories:  # the shop's own words: text, not markup
+        categories.add_row(Text(plain(ru, one_line=True)), Text(plain(zh, one_line=True)), str(count))
     console.print(categories)
     statuses = Table("status", "orders", title="Orders")
     for status, count in summary.orders_by_status:
-        statuses.add_row(status, str(count))
+        statuses.add_row(Text(status), str(count))
     console.print(statuses)
 
 

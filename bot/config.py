@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     #: Updates kept while the database is down, when no Redis is configured: a file (in the working
     #: directory by default) so that a restart during the outage loses none. Empty: memory only.
     pending_spool: Path | None = Path("kefu-pending.jsonl")
+    #: The region whose national form imported phones may be written in (`13812345678` with CN).
+    default_phone_region: str = "CN"
     data_dir: Path = PROJECT_ROOT / "catalog_data"
     locales_dir: Path = PROJECT_ROOT / "locales"
 
@@ -49,6 +51,16 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        from bot.storage.keys import is_phone_region
+
+        region = value.strip().upper()
+        if not is_phone_region(region):
+            raise ValueError(f"{value!r} is not a two-letter region code such as CN, RU or US")
+        return region
 
     @field_validator(
         "redis_url",

@@ -37,7 +37,7 @@ from bot.storage.conversations import (
     recent_messages,
     verify_phone,
 )
-from bot.storage.keys import normalize_phone, order_key
+from bot.storage.keys import contact_phone, order_key
 from bot.storage.models import Conversation
 from intents import Understanding, detect_language
 from intents.normalize import fold
@@ -510,9 +510,22 @@ class Engine:
 
     async def _contact(self, turn: Turn) -> Reply:
         tr, incoming = turn.tr, turn.incoming
-        phone = normalize_phone(incoming.contact_phone or "")
-        own = incoming.contact_user_id is None or incoming.contact_user_id == incoming.user_id
-        if not own:
+        phone = contact_phone(incoming.contact_phone or "")
+        if incoming.contact_user_id is None:
+            # Telegram's share-my-phone button always names the account; a card without an owner (typed
+            # in, or another person's saved contact) proves nothing about whose number it is.
+            return self._reply(
+                turn,
+                [
+                    tr._(
+                        "I can only verify a phone number shared with the button below: "
+                        "a contact card sent another way doesn't show that the number is yours."
+                    )
+                ],
+                "order_list",
+                request_contact=True,
+            )
+        if incoming.contact_user_id != incoming.user_id:
             return self._reply(
                 turn,
                 [

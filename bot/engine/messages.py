@@ -15,7 +15,8 @@ class Incoming:
     text: str = ""
     #: The client's language_code as Telegram sends it (`zh-hans`, `ru`, ...).
     lang_code: str | None = None
-    #: A shared contact: its phone and whose contact it is (Telegram's contact.user_id).
+    #: A shared contact: its phone and whose contact it is (Telegram's contact.user_id; None when the
+    #: card names no account, which never verifies a phone).
     contact_phone: str | None = None
     contact_user_id: int | None = None
     #: Callback data of an inline button (ids only, under 64 bytes).

@@ -11,6 +11,31 @@ from bot.importing.reader import Row, Table
 from bot.storage.keys import normalize_phone
 
 _CURRENCY_MARKS = re.compile(r"(?i)^\s*(?:¥|￥|cny|rmb)\s*|\s*(?:元|cny|rmb|¥|￥)\s*$")
+# ASCII only: int() and Decimal() also take "٣" (Arabic-Indic three) and "1_000", which no shop means.
+_WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+#: PostgreSQL's INTEGER (stock, quantities); SQLite would store more, so both refuse it here alike.
+INT32_MAX = 2**31 - 1
+#: Telegram user ids fit in 52 bits (Bot API); the columns are BIGINT.
+TELEGRAM_ID_MAX = 2**52
+#: Dates an order can have; outside them a time zone shift can overflow the database's range.
+_YEARS = range(1970, 3000)
+
+
+def _whole(text: str) -> int | None:
+    """An ASCII whole number, clamped to ±10**20 (int() refuses more than 4,300 digits, and no column
+    holds more than 19); None when it is not one."""
+    if not _WHOLE.fullmatch(text):
+        return None
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    value = int(digits) if len(digits) <= 20 else 10**20
+    return -value if text.startswith("-") else value
+
+
+def positive_quantity(text: str) -> int | None:
+    """A quantity of an order line: ASCII digits, 1 to INT32_MAX; None otherwise."""
+    value = _whole(text) if text[:1] not in ("+", "-") else None
+    return value if value is not None and 0 < value <= INT32_MAX else None
 
 
 class RowCheck:
@@ -57,6 +82,8 @@ class RowCheck:
         if "," in cleaned and "." not in cleaned:
             cleaned = cleaned.replace(",", ".")  # 12,90 from a Russian-locale spreadsheet
         try:
+            if not _DECIMAL.fullmatch(cleaned):
+                raise InvalidOperation
             value = Decimal(cleaned)
         except InvalidOperation:
             self.fail(column, f'{column} "{raw}" is not a price (write a number like 12.90)')
@@ -73,22 +100,23 @@ class RowCheck:
             return None
         return value.quantize(Decimal("0.01"))
 
-    def whole_number(self, column: str, *, required: bool, minimum: int = 0) -> int | None:
+    def whole_number(
+        self, column: str, *, required: bool, minimum: int = 0, maximum: int = INT32_MAX
+    ) -> int | None:
         raw = self.get(column)
         if not raw:
             if required:
                 self.fail(column, f"{column} is missing (it is required)")
             return None
-        try:
-            value = int(raw)
-        except ValueError:
-            self.fail(column, f'{column} "{raw}" is not a whole number')
+        value = _whole(raw)
+        if value is None:
+            self.fail(column, f'{column} "{raw}" is not a whole number (write digits 0-9 only)')
             return None
         if value < minimum:
             self.fail(column, f'{column} "{raw}" must be {minimum} or more')
             return None
-        if value > 2**63 - 1:
-            self.fail(column, f'{column} "{raw}" is too large')
+        if value > maximum:
+            self.fail(column, f'{column} "{raw}" is too large (at most {maximum:,})')
             return None
         return value
 
@@ -96,18 +124,24 @@ class RowCheck:
         raw = self.get(column)
         if not raw:
             return None
-        if not raw.isdigit() or int(raw) == 0 or int(raw) > 2**52:
+        value = _whole(raw) if raw[0] not in "+-" else None
+        if value is None or not 0 < value <= TELEGRAM_ID_MAX:
             self.fail(column, f'{column} "{raw}" is not a Telegram user id (a positive whole number)')
             return None
-        return int(raw)
+        return value
 
     def phone(self, column: str) -> str | None:
         raw = self.get(column)
         if not raw:
             return None
-        value = normalize_phone(raw)
+        region = self.table.phone_region
+        value = normalize_phone(raw, region)
         if value is None:
-            self.fail(column, f'{column} "{raw}" is not a phone number (write it like +8613812345678)')
+            self.fail(
+                column,
+                f'{column} "{raw}" is not a phone number (write it with its country code like '
+                f"+8613812345678, or in the national form of {region})",
+            )
         return value
 
     def timestamp(self, column: str) -> datetime | None:
@@ -124,5 +158,8 @@ class RowCheck:
             return None
         if value.tzinfo is None:
             self.fail(column, f'{column} "{raw}" has no time zone offset (add one, like +08:00)')
+            return None
+        if value.year not in _YEARS:
+            self.fail(column, f'{column} "{raw}" is not a plausible date (the year must be 1970 to 2999)')
             return None
         return value

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.importing.fields import RowCheck
+from bot.importing.fields import INT32_MAX, RowCheck, positive_quantity
 from bot.importing.problems import Problem
 from bot.importing.reader import Table
 from bot.importing.upsert import chunks
@@ -64,8 +64,12 @@ def _items(check: RowCheck, products: dict[str, ProductRef]) -> tuple[tuple[str,
         if not sep or not sku:
             check.fail("items", f'"{part}" is not SKU:QTY')
             continue
-        if not qty_text.isdigit() or int(qty_text) == 0:
-            check.fail("items", f'the quantity of {sku} "{qty_text}" is not a whole number above 0')
+        quantity = positive_quantity(qty_text)
+        if quantity is None:
+            check.fail(
+                "items",
+                f'the quantity of {sku} "{qty_text}" is not a whole number above 0 (at most {INT32_MAX:,})',
+            )
             continue
         if sku not in products:
             check.fail("items", f"unknown sku {sku} (it is not in the catalog)")
@@ -73,7 +77,7 @@ def _items(check: RowCheck, products: dict[str, ProductRef]) -> tuple[tuple[str,
         if sku in items:
             check.fail("items", f"sku {sku} is listed twice")
             continue
-        items[sku] = int(qty_text)
+        items[sku] = quantity
     if not items and check.ok:
         check.fail("items", "items lists no product")
     return tuple(items.items()) if check.ok else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.terminal import plain
+
 #: Enough to fix a file in one pass without flooding the terminal.
 MAX_REPORTED = 20
 
@@ -31,8 +33,10 @@ class ImportFailed(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
     def report(self) -> str:
+        """Up to MAX_REPORTED problems, one a line, safe for a terminal (cell text and file names are
+        the file's author's, and may hold control characters)."""
         shown = self.problems[:MAX_REPORTED]
-        lines = [str(p) for p in shown]
+        lines = [plain(str(p), one_line=True) for p in shown]
         if self.total > len(shown):
             lines.append(f"... and {self.total - len(shown)} more problems not shown")
         return "\n".join(lines)

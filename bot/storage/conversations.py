@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import dialect_insert
 from bot.storage.models import Conversation, Customer, Handoff, Message
 from bot.storage.types import utcnow
+
+#: The first key of the two-key advisory locks on phone numbers (any constant of this project's own).
+_PHONE_LOCK_SPACE = 0x6B6570
 
 
 async def get_conversation(
@@ -106,7 +109,21 @@ async def close_handoff(session: AsyncSession, conversation: Conversation, close
 
 
 async def verify_phone(session: AsyncSession, telegram_user_id: int, phone: str) -> None:
-    """Record a phone number the user shared about itself (Telegram contact of its own)."""
+    """Record a phone number the user shared about itself (Telegram contact of its own).
+
+    A number is verified to one account at a time, the latest that shared it: a number passes to a
+    new owner (carriers recycle them, people change accounts), and the previous account no longer
+    sees the orders placed with it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        # Two accounts sharing one number at once take turns, so the later one always clears the
+        # earlier one (READ COMMITTED would otherwise let both keep it). SQLite writes one at a time.
+        await session.execute(select(func.pg_advisory_xact_lock(_PHONE_LOCK_SPACE, func.hashtext(phone))))
+    await session.execute(
+        update(Customer)
+        .where(Customer.verified_phone == phone, Customer.telegram_user_id != telegram_user_id)
+        .values(verified_phone=None, phone_verified_at=None)
+    )
     customer = await session.scalar(select(Customer).where(Customer.telegram_user_id == telegram_user_id))
     if customer is None:
         customer = Customer(telegram_user_id=telegram_user_id, created_at=utcnow())

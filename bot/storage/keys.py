@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import phonenumbers
+
 from intents.orders import normalize_order_no
 
-_NON_DIGIT = re.compile(r"\D")
+#: What a person may put between the digits of a phone number in a file or a terminal.
+_SEPARATORS = re.compile(r"[\s\-.()/]")
+#: An imported phone: an optional "+", then ASCII digits and separators only (no letters: libphonenumber
+#: would read "1-800-FLOWERS" as digits, and no extensions).
+_IMPORTED = re.compile(r"\+?[0-9\s\-.()/]+")
 
 
 def order_key(order_no: str) -> str:
@@ -20,20 +26,45 @@ def order_key(order_no: str) -> str:
     return normalize_order_no(order_no)
 
 
-def normalize_phone(raw: str) -> str | None:
-    """A comparable phone number, `+<country><number>`; None when it cannot be one.
+def contact_phone(raw: str) -> str | None:
+    """The E.164 form (`+8613812345678`) of a phone shared as a Telegram contact; None if it is none.
 
-    Telegram contacts come as `8613812345678` or `+8613812345678`, shop files as `+86 138-1234-5678`
-    or a bare Chinese mobile `13812345678`; Russian numbers may start with 8 instead of +7.
+    Telegram gives international digits with the country code, with or without "+"
+    (`13804561234` is a US/Canada number, `84…` Vietnamese). It is never read with a default region:
+    that would turn one person's number into another's and unlock their orders. Telegram vouches for
+    the number, so a possible length for its country is enough (libphonenumber's list of allocated
+    ranges may lag behind a carrier's new ones).
+    """
+    digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)).removeprefix("+")
+    if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 17:
+        return None
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phone(raw: str, region: str) -> str | None:
+    """The E.164 form of a phone from a shop's file; None when it is not a valid number.
+
+    E.164 with any spacing (`+86 138-1234-5678`, also `0086…` where the region dials 00 abroad), or
+    the national form of `region` (`13812345678` with CN, `8 914 555-01-01` with RU).
     """
     text = unicodedata.normalize("NFKC", raw).strip()
-    digits = _NON_DIGIT.sub("", text)
-    if text.startswith("00"):
-        digits = digits[2:]
-    if len(digits) == 11 and digits.startswith("1") and not text.startswith("+"):
-        digits = "86" + digits  # a Chinese mobile written without the country code
-    elif len(digits) == 11 and digits.startswith("8") and not text.startswith("+"):
-        digits = "7" + digits[1:]  # Russian trunk prefix 8 -> +7
-    if not 8 <= len(digits) <= 15:
+    if not text or len(text) > 40 or not _IMPORTED.fullmatch(text):
         return None
-    return "+" + digits
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_phone_region(region: str) -> bool:
+    """A two-letter region libphonenumber knows (`CN`, `RU`, `US`, ...)."""
+    return region in phonenumbers.SUPPORTED_REGIONS

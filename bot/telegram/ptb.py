@@ -65,7 +65,7 @@ def add_kefu_handlers(
                 user.id,
                 lang_code=user.language_code,
                 contact_phone=message.contact.phone_number,
-                contact_user_id=message.contact.user_id if message.contact.user_id is not None else -1,
+                contact_user_id=message.contact.user_id,  # None: not the button, so not verified
                 telegram_message_id=message.message_id,
             )
         else:

@@ -121,6 +121,31 @@ async def test_sharing_own_phone_opens_phone_orders_and_someone_elses_contact_do
     assert "KF-250120-004" in (await say(STRANGER, "订单KF-250120-004到哪了")).text
 
 
+async def test_a_us_contact_does_not_open_the_orders_of_the_chinese_number_with_the_same_digits(
+    say: Say,
+) -> None:
+    # Telegram sends +1 380 000 0002 as "13800000002": the same digits as the Chinese mobile of KF-250120-004.
+    us = await say(STRANGER, contact_phone="13800000002", contact_user_id=STRANGER)
+    assert "KF-250120-004" not in us.text
+    assert "清关" not in (await say(STRANGER, "订单KF-250120-004到哪了")).text  # told only "not found"
+
+
+async def test_a_phone_is_verified_to_the_latest_account_that_shared_it(say: Say) -> None:
+    first, second = STRANGER, STRANGER + 1
+    assert "KF-250120-004" in (await say(first, contact_phone="+8613800000002", contact_user_id=first)).text
+    assert "KF-250120-004" in (await say(second, contact_phone="8613800000002", contact_user_id=second)).text
+    assert "清关" not in (await say(first, "订单KF-250120-004到哪了")).text  # customs: told only "not found"
+    assert "KF-250120-004" not in (await say(first, "我的订单")).text
+    assert "KF-250120-004" in (await say(second, "我的订单")).text
+
+
+async def test_a_contact_card_without_an_owner_never_verifies_and_asks_for_the_button(say: Say) -> None:
+    reply = await say(STRANGER, contact_phone="+8613800000002", lang_code="zh-hans")
+    assert reply.request_contact and "KF-250120-004" not in reply.text
+    assert "按钮" in reply.text and "别人" not in reply.text  # not told it is someone else's card
+    assert "KF-250120-004" not in (await say(STRANGER, "我的订单")).text
+
+
 async def _extra_order(shop: Database, tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     path.write_text(

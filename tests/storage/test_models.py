@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from bot.storage.keys import normalize_phone, order_key
+from bot.storage.keys import contact_phone, normalize_phone, order_key
 from bot.storage.models import Order, Product
 from bot.storage.runtime import Database
 
@@ -53,18 +53,47 @@ def test_order_key(raw: str, key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "phone"),
+    ("raw", "region", "phone"),
     [
-        ("+86 138-1234-5678", "+8613812345678"),
-        ("8613812345678", "+8613812345678"),
-        ("13812345678", "+8613812345678"),
-        ("+7 (914) 555-01-01", "+79145550101"),
-        ("89145550101", "+79145550101"),
-        ("0086 138 1234 5678", "+8613812345678"),
-        ("１３８１２３４５６７８", "+8613812345678"),
-        ("12", None),
-        ("phone", None),
+        ("+86 138-1234-5678", "CN", "+8613812345678"),
+        ("8613812345678", "CN", "+8613812345678"),
+        ("13812345678", "CN", "+8613812345678"),
+        ("+7 (914) 555-01-01", "CN", "+79145550101"),
+        ("89145550101", "RU", "+79145550101"),
+        ("8 914 555-01-01", "RU", "+79145550101"),
+        ("0086 138 1234 5678", "CN", "+8613812345678"),
+        ("１３８１２３４５６７８", "CN", "+8613812345678"),
+        ("13804561234", "CN", "+8613804561234"),
+        ("13804561234", "US", "+13804561234"),  # the region decides, nothing else
+        ("89145550101", "CN", None),  # a Russian national form is not Chinese
+        ("12", "CN", None),
+        ("phone", "CN", None),
+        ("1-800-FLOWERS", "US", None),
+        ("+86 138 1234 5678 ext. 9", "CN", None),
     ],
 )
-def test_normalize_phone(raw: str, phone: str | None) -> None:
-    assert normalize_phone(raw) == phone
+def test_imported_phones_are_e164_or_national_in_the_given_region(
+    raw: str, region: str, phone: str | None
+) -> None:
+    assert normalize_phone(raw, region) == phone
+
+
+@pytest.mark.parametrize(
+    ("raw", "phone"),
+    [
+        ("13804561234", "+13804561234"),  # US/Canada as Telegram sends it, not China's +86 138 0456 1234
+        ("+13804561234", "+13804561234"),
+        ("8613804561234", "+8613804561234"),
+        ("+8613804561234", "+8613804561234"),
+        ("84951234567", "+84951234567"),  # Vietnam, not a Russian trunk 8
+        ("79145550101", "+79145550101"),
+        ("99966123456", None),  # no such country code
+        ("12", None),
+        ("+86 abc", None),
+        ("٨٦١٣٨٠٤٥٦١٢٣٤", None),
+    ],
+)
+def test_a_telegram_contact_is_international_digits_never_read_with_a_region(
+    raw: str, phone: str | None
+) -> None:
+    assert contact_phone(raw) == phone

@@ -288,6 +288,18 @@ async def test_contact_must_be_the_senders_own(tg: Harness) -> None:
     assert "KF-250120-004" in tg.texts_to(STRANGER)[-1]
 
 
+async def test_a_contact_card_without_an_owner_asks_for_the_button_and_verifies_nothing(tg: Harness) -> None:
+    # A card typed in or picked from the address book carries no user_id; the share button always does.
+    await tg.feed(
+        tg.fake.contact_message(STRANGER, "+8613800000002", contact_user_id=None, language_code="zh-hans")
+    )
+    [answer] = tg.fake.sent_messages(chat_id=STRANGER)
+    assert "按钮" in answer["text"] and "别人" not in answer["text"]
+    assert answer["reply_markup"]["keyboard"][0][0]["request_contact"] is True
+    await tg.feed(tg.fake.private_message(STRANGER, "我的订单"))
+    assert "KF-250120-004" not in tg.texts_to(STRANGER)[-1]
+
+
 async def test_stickers_get_a_polite_word(tg: Harness) -> None:
     await tg.feed(tg.fake.sticker_message(BOB))
     [reply] = tg.texts_to(BOB)
@@ -395,6 +407,30 @@ async def test_ptb_handlers_answer_through_the_same_engine(
         await application.process_update(update)
     [answer] = fake_api.sent_messages(chat_id=ALICE)
     assert expected in answer["text"]  # this question's product, not merely one of the two
+    await harness.bot.session.close()
+
+
+async def test_ptb_contact_verifies_only_the_senders_own_card(fake_api: FakeBotAPI, shop: Database) -> None:
+    from telegram import Update
+    from telegram.ext import Application
+
+    from bot.telegram.ptb import add_kefu_handlers
+
+    harness = await start(fake_api, shop)
+    application = Application.builder().token(fake_api.token).base_url(f"{fake_api.url}/bot").build()
+    add_kefu_handlers(application, harness.app.engine, harness.app.i18n)
+    cards = [None, STRANGER]  # a card without an owner, then the share button's own card
+    async with application:
+        for owner in cards:
+            raw = fake_api.contact_message(
+                STRANGER, "8613800000002", contact_user_id=owner, language_code="zh-hans"
+            )
+            await application.process_update(Update.de_json(raw, application.bot))
+    refused, verified = fake_api.sent_messages(chat_id=STRANGER)
+    assert (
+        "按钮" in refused["text"] and "别人" not in refused["text"] and "KF-250120-004" not in refused["text"]
+    )
+    assert "KF-250120-004" in verified["text"]
     await harness.bot.session.close()
 
 

@@ -50,8 +50,9 @@ def create_private_router() -> Router:
             message.from_user.id,
             lang_code=message.from_user.language_code,
             contact_phone=message.contact.phone_number,
-            # Telegram's contact button shares the sender's own card; a forwarded card has another id.
-            contact_user_id=message.contact.user_id if message.contact.user_id is not None else -1,
+            # Telegram's contact button shares the sender's own card; a forwarded card has another id or
+            # none (the engine then asks for the button).
+            contact_user_id=message.contact.user_id,
             telegram_message_id=message.message_id,
         )
         await deliver(message, await engine.handle(incoming), bot, i18n, relay)
