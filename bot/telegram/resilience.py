@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiogram import BaseMiddleware, Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import TelegramObject, Update
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -47,8 +53,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 REPLAY_FLAG = "kefu_replay"
-#: Set (to the dead letter's id) while `kefu failed retry` has the running bot replay an update.
-FAILED_RETRY_FLAG = "kefu_failed_retry"
+#: Set by a replay that counts outages itself (the kept updates' loop, `kefu failed retry`): an outage
+#: then reaches it as an exception instead of the update being kept once more.
+COUNTED_REPLAY_FLAG = "kefu_counted_replay"
 #: Feeds of a kept update that met an outage although the database answered a ping just before: after
 #: this many it is taken for a poison update in disguise (a query that kills its connection) and
 #: becomes a dead letter.
@@ -265,22 +272,22 @@ class KeepWhenDatabaseDown(BaseMiddleware):
             if not isinstance(event, Update):
                 raise
             if is_outage(error):
-                if data.get(REPLAY_FLAG):
+                if data.get(COUNTED_REPLAY_FLAG):
                     raise  # the replay loop counts it and backs off
                 await self._keep(event, error, data)
                 return None
             if isinstance(error, TelegramForbiddenError):
                 log.info("user blocked the bot: update dropped", extra={"update_id": event.update_id})
                 return None
-            if isinstance(error, TelegramAPIError | RedisError):
-                # Telegram unreachable after the request layer's own retries (or a Redis error that is
-                # no outage): as before, the update is not acknowledged and Telegram sends it again.
+            if isinstance(error, TelegramNetworkError | TelegramServerError | TelegramRetryAfter):
+                # Telegram unreachable after the request layer's own retries: as before, the update is
+                # not acknowledged and Telegram sends it again (a "bad request" is a dead letter).
                 raise
             app: App = data["app"]
             try:
                 await dead_letter(app.database.sessions, self.i18n, data["bot"], event, _raw(event), error)
             except Exception as store_error:
-                if data.get(REPLAY_FLAG) or not is_outage(store_error):
+                if data.get(COUNTED_REPLAY_FLAG) or not is_outage(store_error):
                     raise
                 await self._keep(event, store_error, data)  # the database went away meanwhile
             return None
@@ -335,7 +342,7 @@ async def replay_once(
             log.error("a kept update cannot be read: dropped", extra={"update_id": raw.get("update_id")})
             continue
         try:
-            await dispatcher.feed_update(bot, update, **{REPLAY_FLAG: True})
+            await dispatcher.feed_update(bot, update, **{REPLAY_FLAG: True, COUNTED_REPLAY_FLAG: True})
             done += 1
         except Exception as error:
             replays += 1
@@ -382,7 +389,7 @@ async def retry_failed_once(dispatcher: Dispatcher, bot: Bot, *, limit: int = 10
             await record_failure(sessions, row.update_id, row.chat_id, raw, error)
             continue
         try:
-            await dispatcher.feed_update(bot, update, **{REPLAY_FLAG: True, FAILED_RETRY_FLAG: row.id})
+            await dispatcher.feed_update(bot, update, **{REPLAY_FLAG: True, COUNTED_REPLAY_FLAG: True})
         except Exception as error:  # an outage or Telegram away: the row waits for the next round
             log.warning(
                 "retrying a dead letter met an outage",

@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
+from aiogram.exceptions import TelegramServerError
 from aiohttp.test_utils import TestClient, TestServer
 from fake_bot_api import FakeBotAPI
 from sqlalchemy import select, text
@@ -223,3 +225,21 @@ async def test_an_update_that_always_meets_an_outage_is_given_up_and_the_process
     assert row.chat_id == ALICE and row.error_class.endswith("OperationalError")
     assert SORRY_ZH in tg.texts_to(ALICE)[-1]
     assert "您好" in tg.texts_to(BOB)[0]  # the update behind it was not held up for good
+
+
+async def test_a_bad_request_from_telegram_is_a_dead_letter_too(tg: Harness, shop: Database) -> None:
+    tg.fake.fail_next("sendMessage", status=400, description="Bad Request: message can't be copied")
+    await tg.feed(tg.fake.private_message(ALICE, "你好", language_code="zh-hans"))  # raises on main
+    [notice] = tg.texts_to(ALICE)
+    assert SORRY_ZH in notice
+    [row] = await _failed_rows(shop)
+    assert row.error_class.endswith("TelegramBadRequest") and "can't be copied" in row.error_message
+
+
+async def test_telegram_unreachable_still_leaves_the_update_unacknowledged(
+    tg: Harness, shop: Database
+) -> None:
+    tg.fake.fail_next("sendMessage", status=502, times=10)
+    with pytest.raises(TelegramServerError):  # the webhook answers 500: Telegram sends it again later
+        await tg.feed(tg.fake.private_message(ALICE, "你好", language_code="zh-hans"))
+    assert await _failed_rows(shop) == []
