@@ -231,7 +231,7 @@ async def dead_letter(
     log.error(
         "update failed: kept as a dead letter",
         exc_info=error,
-        extra={"update_id": update.update_id, "chat": user_id, "error": type(error).__name__},
+        extra={"update_id": update.update_id, "chat": user_id, "error_class": type(error).__name__},
     )
     first, lang = await record_failure(sessions, update.update_id, user_id, raw, error)
     if not first or user_id is None or not private:
