@@ -381,7 +381,7 @@ async def retry_failed_once(dispatcher: Dispatcher, bot: Bot, *, limit: int = 10
         log.warning("could not read the dead letters marked for retry", exc_info=True)
         return 0
     done = 0
-    for row in claimed:
+    for index, row in enumerate(claimed):
         raw = json.loads(row.update_json)
         try:
             update = Update.model_validate(raw, context={"bot": bot})
@@ -390,12 +390,20 @@ async def retry_failed_once(dispatcher: Dispatcher, bot: Bot, *, limit: int = 10
             continue
         try:
             await dispatcher.feed_update(bot, update, **{REPLAY_FLAG: True, COUNTED_REPLAY_FLAG: True})
-        except Exception as error:  # an outage or Telegram away: the row waits for the next round
+        except Exception as error:
+            # An outage or Telegram away: this retry failed (the person sees why and may ask again; a
+            # row whose state cannot even be written is claimed again once its claim is stale), and
+            # the rest of the batch waits for the next round.
             log.warning(
                 "retrying a dead letter met an outage",
                 extra={"update_id": row.update_id, "error": type(error).__name__},
             )
-            await finish_retry(sessions, row.id, again=True)
+            try:
+                await record_failure(sessions, row.update_id, row.chat_id, raw, error)
+                for later in claimed[index + 1 :]:
+                    await finish_retry(sessions, later.id, again=True)
+            except Exception:
+                log.warning("could not record the failed retry", extra={"update_id": row.update_id})
             break
         await finish_retry(sessions, row.id)  # no-op when the replay failed anew (row back to `failed`)
         done += 1
