@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from test_telegram_bot import ALICE, BOB, STAFF_CHAT, Harness, start
 
 from bot.config import PROJECT_ROOT
+from bot.storage.failed import request_retry
 from bot.storage.models import FailedUpdate
 from bot.storage.runtime import Database
 from bot.telegram.resilience import replay_pending, retry_failed_once
@@ -243,3 +244,19 @@ async def test_telegram_unreachable_still_leaves_the_update_unacknowledged(
     with pytest.raises(TelegramServerError):  # the webhook answers 500: Telegram sends it again later
         await tg.feed(tg.fake.private_message(ALICE, "你好", language_code="zh-hans"))
     assert await _failed_rows(shop) == []
+
+
+async def test_a_retry_that_meets_telegram_away_is_recorded_not_looped(tg: Harness, shop: Database) -> None:
+    await _poison(shop, on=True)
+    await tg.feed(tg.fake.private_message(ALICE, "你好 POISON", language_code="zh-hans"))
+    [row] = await _failed_rows(shop)
+    await _poison(shop, on=False)
+    async with shop.sessions.begin() as session:
+        await request_retry(session, row.id)
+    tg.fake.fail_next("sendMessage", status=502, times=10)
+    assert await retry_failed_once(tg.dispatcher, tg.bot) == 0
+    [again] = await _failed_rows(shop)
+    assert again.status == "failed" and again.failures == 2
+    assert again.error_class.endswith("TelegramServerError")
+    assert await retry_failed_once(tg.dispatcher, tg.bot) == 0  # nothing claimed until asked again
+    assert len(tg.texts_to(ALICE)) == 1  # the one notice of the first failure
