@@ -175,6 +175,81 @@ async def _bot_username(settings: Settings) -> str:
         await bot.session.close()
 
 
+def _printable(value: str) -> str:
+    """Text from users and errors, made safe for a terminal: control characters shown escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in value)
+
+
+async def cmd_failed_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.failed import list_failed
+    from bot.storage.runtime import open_database
+
+    async with open_database(settings.database_url) as db:
+        async with db.sessions() as session:
+            rows = await list_failed(session, include_done=args.all)
+    if not rows:
+        print("No failed updates." if not args.all else "No failed updates, none replayed.")
+        return 0
+    for row in rows:
+        first_line = (row.error_message.splitlines() or [""])[0]
+        error = f"{row.error_class.rsplit('.', 1)[-1]}: {first_line}"
+        print(
+            f"#{row.id}  {row.status:<8}  update {row.update_id}  chat {row.chat_id or '-'}  "
+            f"{row.failed_at:%Y-%m-%d %H:%M:%S}Z  failed {row.failures}x  {_printable(error)[:160]}"
+        )
+    print(
+        f"{len(rows)} update(s). `kefu failed show ID` prints one in full; `kefu failed retry ID` replays it."
+    )
+    return 0
+
+
+async def cmd_failed_show(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.models import FailedUpdate
+    from bot.storage.runtime import open_database
+
+    async with open_database(settings.database_url) as db:
+        async with db.sessions() as session:
+            row = await session.get(FailedUpdate, args.id)
+    if row is None:
+        print(f"kefu: no failed update #{args.id} (`kefu failed list` shows them)", file=sys.stderr)
+        return 1
+    print(
+        f"#{row.id}  {row.status}  update {row.update_id}  chat {row.chat_id or '-'}  failed {row.failures}x"
+    )
+    print(f"last failure: {row.failed_at:%Y-%m-%d %H:%M:%S}Z  {_printable(row.error_class)}")
+    print(_printable(row.error_message))
+    print("\nupdate:")
+    print(_printable(row.update_json))
+    print("\ntraceback:")
+    print("\n".join(_printable(line) for line in row.traceback.splitlines()))
+    return 0
+
+
+async def cmd_failed_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.failed import request_retry
+    from bot.storage.models import FailedUpdateStatus
+    from bot.storage.runtime import open_database
+
+    async with open_database(settings.database_url) as db:
+        async with db.sessions.begin() as session:
+            row = await request_retry(session, args.id)
+            status = row.status if row is not None else None
+    if status is None:
+        print(f"kefu: no failed update #{args.id} (`kefu failed list` shows them)", file=sys.stderr)
+        return 1
+    if status == FailedUpdateStatus.DONE:
+        print(f"kefu: update #{args.id} was already replayed successfully; nothing to do", file=sys.stderr)
+        return 1
+    if status == FailedUpdateStatus.RETRYING:
+        print(f"Update #{args.id} is being replayed by a running bot now.")
+        return 0
+    print(
+        f"Update #{args.id} is marked for retry: a running `kefu run` or `kefu webhook` replays it within "
+        "a few seconds. `kefu failed list` shows the outcome (gone from the list when it went through)."
+    )
+    return 0
+
+
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.logs import configure
     from bot.telegram.run import NO_TOKEN, run_polling
@@ -257,6 +332,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="register KEFU_WEBHOOK_URL and the command menus once, then exit",
     )
     webhook.set_defaults(handler=cmd_webhook)
+
+    failed = sub.add_parser("failed", help="updates whose handling failed (dead letters)")
+    failed_sub = failed.add_subparsers(dest="failed_command", required=True, metavar="ACTION")
+    failed_list = failed_sub.add_parser("list", help="the failed updates waiting for a person")
+    failed_list.add_argument("--all", action="store_true", help="also those replayed successfully")
+    failed_list.set_defaults(handler=cmd_failed_list)
+    failed_show = failed_sub.add_parser(
+        "show", help="one failed update: the update, the error, the traceback"
+    )
+    failed_show.add_argument("id", type=int, help="the number `kefu failed list` shows")
+    failed_show.set_defaults(handler=cmd_failed_show)
+    failed_retry = failed_sub.add_parser("retry", help="have the running bot replay a failed update")
+    failed_retry.add_argument("id", type=int, help="the number `kefu failed list` shows")
+    failed_retry.set_defaults(handler=cmd_failed_retry)
 
     imp = sub.add_parser("import", help="import suppliers, catalog or orders from a CSV or .xlsx file")
     imp.add_argument("kind", choices=["suppliers", "catalog", "orders"])

@@ -22,6 +22,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        # The update being handled (set by the dispatcher's LogContext middleware); a field the call
+        # site passes itself wins.
+        data.update({k: v for k, v in (context.get() or {}).items() if v is not None})
         data.update(
             {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
         )

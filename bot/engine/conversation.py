@@ -546,13 +546,24 @@ class Engine:
         return reply
 
     async def _callback(self, turn: Turn, data: str) -> Reply:
+        # Callback data comes from the client and can be forged: only the shapes our own buttons have
+        # are read (ASCII ids within the columns' range); anything else is answered with silence.
+        silence = self._reply(turn, [], "out_of_scope")
         kind, _, value = data.partition(":")
-        if kind == "p" and value.isdigit():
+        if len(data.encode()) > 64 or not data.isprintable() or not re.fullmatch(r"[a-z_]{1,16}", kind):
+            return silence
+        if kind == "p":
+            # a product id is a 32-bit INTEGER column: a larger number is no id of ours
+            if not re.fullmatch(r"[1-9][0-9]{0,9}", value) or int(value) > 2**31 - 1:
+                return silence
             product = await product_by_id(turn.session, int(value))
             if product is not None:
                 turn.remember(last_skus=[product.sku], misses=0)
                 return await self._product_answer(turn, product, "product_search")
-        if kind == "o" and value:
+            return self._reply(turn, [turn.tr._("That button is no longer valid.")], "out_of_scope")
+        if kind == "o":
+            if not value.strip():  # an order number as the shop wrote it (buttons carry it verbatim)
+                return silence
             order = await turn.orders().find(value)
             if order is not None:
                 card = replies.order_card(turn.tr, order, for_supplier=turn.viewer.role is Role.SUPPLIER)
@@ -572,9 +583,9 @@ class Engine:
             answer = self.faq.answer(value, turn.lang, turn.viewer.role.value)
             if answer:
                 return self._reply(turn, [answer], value)
-        if kind == "handoff":
+        if kind == "handoff" and not value:
             return await self._handoff(turn, "asked", "human_handoff")
-        return self._reply(turn, [turn.tr._("That button is no longer valid.")], "out_of_scope")
+        return silence
 
     async def _start_in_handoff(self, turn: Turn) -> Reply:
         """`/start [token]` while people hold the chat: a supplier invite still links the account."""

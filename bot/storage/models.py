@@ -295,3 +295,37 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FailedUpdateStatus(enum.StrEnum):
+    FAILED = "failed"  # handling it failed: waiting for a person (`kefu failed list`)
+    RETRY = "retry"  # `kefu failed retry` asked the running bot to replay it
+    RETRYING = "retrying"  # a bot process has claimed it and is replaying it
+    DONE = "done"  # replayed without error
+
+
+_FAILED_STATUS_CHECK = "status IN (" + ", ".join(f"'{s.value}'" for s in FailedUpdateStatus) + ")"
+
+
+class FailedUpdate(Base):
+    """A Telegram update whose handling failed for a reason other than an outage (a dead letter): kept
+    with its error so a person can see it and replay it, while Telegram is told it arrived."""
+
+    __tablename__ = "failed_updates"
+    __table_args__ = (CheckConstraint(_FAILED_STATUS_CHECK, name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The update exactly as received (JSON text, ASCII-escaped: no NUL byte reaches PostgreSQL).
+    update_json: Mapped[str] = mapped_column(Text)
+    error_class: Mapped[str] = mapped_column(String(200))
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    traceback: Mapped[str] = mapped_column(Text, default="")
+    #: How many times handling it failed (the first time and each replay that failed again).
+    failures: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default=FailedUpdateStatus.FAILED.value, index=True)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When `kefu failed retry` asked for a replay, and when a bot process last claimed it.
+    retry_requested_at: Mapped[datetime | None]
+    retried_at: Mapped[datetime | None]

@@ -64,8 +64,21 @@ class LogContext(BaseMiddleware):
         if not isinstance(event, Update):
             return await handler(event, data)
         chat = data.get("event_chat")
-        token = logs.context.set({"update_id": event.update_id, "chat": chat.id if chat else None})
+        token = logs.context.set(
+            {"update_id": event.update_id, "chat": chat.id if chat is not None else _chat_of(event)}
+        )
         try:
             return await handler(event, data)
         finally:
             logs.context.reset(token)
+
+
+def _chat_of(update: Update) -> int | None:
+    """The chat of an update when aiogram's own context has none (a replay, a direct call)."""
+    for event in (update.message, update.edited_message, update.channel_post, update.edited_channel_post):
+        if event is not None:
+            return event.chat.id
+    query = update.callback_query
+    if query is not None:
+        return query.message.chat.id if query.message is not None else query.from_user.id
+    return None

@@ -8,7 +8,9 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from bot.app import App, build_app
@@ -58,10 +60,21 @@ def create_webhook_app(app: App, bot: Bot, dispatcher: Dispatcher, secret: str) 
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=401, text="unauthorized")
         try:
-            update: dict[str, Any] = await request.json()
+            raw: Any = await request.json()
         except ValueError:
             return web.Response(status=400, text="not JSON")
-        await dispatcher.feed_raw_update(bot, update)
+        try:
+            Update.model_validate(raw, context={"bot": bot})
+        except ValidationError as error:
+            # Telegram sent it and will send it again on anything but 2xx: a shape we cannot read is
+            # logged and acknowledged, never a 500 that makes it come back forever.
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            log.warning(
+                "malformed update ignored",
+                extra={"update_id": update_id, "error": _first_problem(error)},
+            )
+            return web.Response(text="ok")
+        await dispatcher.feed_raw_update(bot, raw)
         return web.Response(text="ok")
 
     async def healthz(request: web.Request) -> web.Response:
@@ -76,6 +89,14 @@ def create_webhook_app(app: App, bot: Bot, dispatcher: Dispatcher, secret: str) 
     web_app.router.add_post(WEBHOOK_PATH, webhook)
     web_app.router.add_get("/healthz", healthz)
     return web_app
+
+
+def _first_problem(error: ValidationError) -> str:
+    """Where the update's shape is wrong, in a few words (no input values: they may be personal)."""
+    problems = error.errors(include_url=False, include_input=False)
+    first = problems[0] if problems else {"loc": (), "msg": str(error)}
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
 
 
 def webhook_endpoint(url: str) -> str:
