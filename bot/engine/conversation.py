@@ -522,6 +522,8 @@ class Engine:
                     and set(parcel.line_ids) >= {line.id for line in order.lines}
                 )
                 text = replies.parcel_notice(tr, order, parcel, whole_order=whole)
+                if result.order_shipped and not whole and parcel is parcels[-1]:
+                    text += "\n" + replies.whole_order_shipped(tr)
                 log_message(
                     session,
                     conversation,

@@ -123,7 +123,11 @@ def shipping_lines(tr: Translator, order: OrderView) -> list[str]:
         groups.setdefault(tr._("Still being prepared"), []).extend(pending)
     if not groups:
         return []
-    return [tr._("Shipping:")] + [f"· {label}: {', '.join(names)}" for label, names in groups.items()]
+    separator = tr._(", ")
+    return [tr._("Shipping:")] + [
+        "· " + tr._("{where}: {items}", where=label, items=separator.join(names))
+        for label, names in groups.items()
+    ]
 
 
 def order_card(tr: Translator, order: OrderView, *, for_supplier: bool = False) -> str:
@@ -161,6 +165,10 @@ def parcel_notice(tr: Translator, order: OrderView, parcel: ParcelView, *, whole
         return "\n".join([head, tracking_line(tr, parcel)])
     head = tr._("Good news: items of your order {order_no} have been shipped:", order_no=order.order_no)
     return "\n".join([head, *carried, tracking_line(tr, parcel)])
+
+
+def whole_order_shipped(tr: Translator) -> str:
+    return tr._("All items of your order are now on their way.")
 
 
 def order_summary(tr: Translator, order: OrderView) -> str:

@@ -86,8 +86,9 @@ def upgrade() -> None:
 
     _tracking_numbers_to_parcels(parcels, parcel_lines)
 
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_column("tracking_no")
+    # A plain ALTER (SQLite 3.35+), not a batch table copy: with foreign keys on, SQLite's DROP TABLE of
+    # the copy would cascade to every order's lines, history and parcels.
+    op.execute("ALTER TABLE orders DROP COLUMN tracking_no")
 
 
 def _tracking_numbers_to_parcels(parcels: sa.Table, parcel_lines: sa.Table) -> None:
@@ -139,8 +140,7 @@ def _tracking_numbers_to_parcels(parcels: sa.Table, parcel_lines: sa.Table) -> N
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("tracking_no", sa.String(length=64), nullable=True))
+    op.add_column("orders", sa.Column("tracking_no", sa.String(length=64), nullable=True))
     conn = op.get_bind()
     parcels = sa.table(
         "parcels",
