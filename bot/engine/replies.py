@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.engine.catalog import ProductFacts
 from bot.engine.i18n import N_, Translator
 from bot.storage.access import LineView, OrderView, ParcelView
@@ -104,30 +106,45 @@ def _item(tr: Translator, line: LineView) -> str:
 
 
 def shipping_lines(tr: Translator, order: OrderView) -> list[str]:
-    """Where each item is: which parcel carries it (with its number and carrier), or still being prepared."""
+    """Where each item is: which parcel carries it (with its number and carrier), or still being prepared.
+
+    Parcels of the same goods by the same carrier read as one line with their numbers together.
+    """
     if not order.parcels:
         return []
     items = {line.id: _item(tr, line) for line in order.lines}
     onward = {i for p in order.parcels if not p.to_warehouse for i in p.line_ids}
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[object, ...], tuple[ParcelView, dict[int, None]]] = {}
     covered: set[int] = set()
     for parcel in order.parcels:
         ids = [i for i in parcel.line_ids if i in items]
         covered.update(ids)
+        key: tuple[object, ...]
         if parcel.to_warehouse and parcel.tracking_no is None:
             ids = [i for i in ids if i not in onward]  # the shop's own parcel carries them on now
-        if ids:
-            groups.setdefault(_parcel_label(tr, parcel), []).extend(items[i] for i in ids)
+            key = ("warehouse",)
+        else:
+            key = (parcel.destination, parcel.carrier, parcel.tracking_no is None, tuple(ids))
+        if not ids:
+            continue
+        if key in groups:
+            first, carried = groups[key]
+            numbers = ", ".join(n for n in (first.tracking_no, parcel.tracking_no) if n) or None
+            groups[key] = (replace(first, tracking_no=numbers), carried)
+            carried.update(dict.fromkeys(ids))
+        else:
+            groups[key] = (parcel, dict.fromkeys(ids))
+    separator = tr._(", ")
+    out = [
+        tr._("{where}: {items}", where=_parcel_label(tr, parcel), items=separator.join(items[i] for i in ids))
+        for parcel, ids in groups.values()
+    ]
     pending = [items[i] for i in items if i not in covered]
     if pending and order.status in PREPARING:
-        groups.setdefault(tr._("Still being prepared"), []).extend(pending)
-    if not groups:
-        return []
-    separator = tr._(", ")
-    return [tr._("Shipping:")] + [
-        "· " + tr._("{where}: {items}", where=label, items=separator.join(names))
-        for label, names in groups.items()
-    ]
+        out.append(
+            tr._("{where}: {items}", where=tr._("Still being prepared"), items=separator.join(pending))
+        )
+    return [tr._("Shipping:"), *(f"· {line}" for line in out)] if out else []
 
 
 def order_card(tr: Translator, order: OrderView, *, for_supplier: bool = False) -> str:
