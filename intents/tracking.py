@@ -87,8 +87,8 @@ def find_tracking_numbers(text: str, exclude: Iterable[str] = ()) -> TrackingSca
         if "-" in token:
             continue
         number = token.upper()
-        if number in skip or number in numbers:
-            continue
+        if number in numbers or any(number in key for key in skip):
+            continue  # the order number, or a piece of it typed with spaces (KF 251119 006)
         if _PHONE_RE.match(number) or _DATE_RE.match(number):
             continue
         if is_tracking_number(number):

@@ -34,6 +34,11 @@ def test_the_order_number_quantities_dates_and_phones_are_not_parcels() -> None:
     assert scan.numbers == ("SF1234567890123",) and scan.rejected == ()
 
 
+def test_an_order_number_typed_in_groups_is_not_a_bad_tracking_number() -> None:
+    scan = find_tracking_numbers("KF 251119 006 отгрузили RA123456789RU", exclude={"KF251119006"})
+    assert scan.numbers == ("RA123456789RU",) and scan.rejected == ()
+
+
 def test_a_number_that_is_too_short_or_too_long_is_rejected_not_stored() -> None:
     scan = find_tracking_numbers("KF-251119-006 已发货 RA12345RU " + "1" * 31)
     assert scan.numbers == () and scan.rejected == ("RA12345RU", "1" * 31)
