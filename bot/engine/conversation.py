@@ -28,6 +28,7 @@ from bot.engine.language import choose_language, explicit_switch, from_language_
 from bot.engine.messages import Button, Incoming, Outgoing, Reply
 from bot.engine.text import MAX_UNDERSTOOD, clean, has_words
 from bot.storage.access import (
+    SHIPPABLE,
     NewParcel,
     OrderAccess,
     OrderView,
@@ -428,7 +429,7 @@ class Engine:
                 text = tr._("I couldn't find order {order_no} among your orders.", order_no=asked)
             return self._reply(turn, [text], "supplier_ship")
         scan = find_tracking_numbers(turn.text, exclude={order_key(order.order_no)})
-        if scan.rejected:
+        if scan.rejected and order.status in SHIPPABLE:
             # Nothing half-written: a mistyped number is sent again with the others.
             text = tr._(
                 "This doesn't look like a tracking number: {numbers}. A tracking number is 9 to 30 Latin "
@@ -437,7 +438,8 @@ class Engine:
             )
             return self._reply(turn, [text], "supplier_ship")
         destination = ParcelDestination.WAREHOUSE if to_warehouse(turn.text) else ParcelDestination.CUSTOMER
-        parcels = [NewParcel(number, carrier_of(number)) for number in scan.numbers]
+        # An order that cannot be shipped is refused below whatever the numbers (nothing is written then).
+        parcels = [] if scan.rejected else [NewParcel(number, carrier_of(number)) for number in scan.numbers]
         result = await report_shipment(
             turn.session, turn.viewer, order.order_no, parcels, destination=destination
         )

@@ -259,6 +259,8 @@ async def test_an_unpaid_cancelled_or_refunded_order_cannot_be_reported_shipped(
     assert "KF-250123-001" not in (await say(SWEET, "/orders")).text  # not "waiting for you to ship"
     reply = await say(SWEET, "Заказ KF-250123-001 отгрузили, трек RA123456789RU")
     assert reason in reply.text and reply.notifications == []
+    mistyped = await say(SWEET, "Заказ KF-250123-001 отгрузили, трек RA12345")
+    assert reason in mistyped.text  # the reason it can't ship comes first, not the typo
     zh = await say(SWEET, "KF-250123-001 已发货 RA123456789RU")
     assert "订单 KF-250123-001" in zh.text and "不" in zh.text and zh.notifications == []
     async with shop.sessions() as session:
