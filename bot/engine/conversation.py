@@ -517,6 +517,7 @@ class Engine:
                 continue  # Telegram refused earlier: it blocked the bot
             lang: Lang = "ru" if conversation.lang == "ru" else "zh"
             tr = self.i18n[lang]
+            sent: set[str] = set()
             for parcel in parcels:
                 whole = (
                     result.order_shipped
@@ -526,6 +527,9 @@ class Engine:
                 text = replies.parcel_notice(tr, order, parcel, whole_order=whole)
                 if result.order_shipped and not whole and parcel is parcels[-1]:
                     text += "\n" + replies.whole_order_shipped(tr)
+                if text in sent:
+                    continue  # warehouse-bound boxes read alike to the shopper: told once
+                sent.add(text)
                 log_message(
                     session,
                     conversation,
