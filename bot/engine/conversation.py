@@ -517,19 +517,15 @@ class Engine:
                 continue  # Telegram refused earlier: it blocked the bot
             lang: Lang = "ru" if conversation.lang == "ru" else "zh"
             tr = self.i18n[lang]
-            sent: set[str] = set()
-            for parcel in parcels:
-                whole = (
-                    result.order_shipped
-                    and len(parcels) == 1
-                    and set(parcel.line_ids) >= {line.id for line in order.lines}
-                )
-                text = replies.parcel_notice(tr, order, parcel, whole_order=whole)
-                if result.order_shipped and not whole and parcel is parcels[-1]:
-                    text += "\n" + replies.whole_order_shipped(tr)
-                if text in sent:
-                    continue  # warehouse-bound boxes read alike to the shopper: told once
-                sent.add(text)
+            all_lines = {line.id for line in order.lines}
+            whole = result.order_shipped and len(parcels) == 1 and set(parcels[0].line_ids) >= all_lines
+            # Warehouse-bound boxes read alike to the shopper: each distinct notice is sent once.
+            texts = list(
+                dict.fromkeys(replies.parcel_notice(tr, order, p, whole_order=whole) for p in parcels)
+            )
+            if result.order_shipped and not whole and texts:
+                texts[-1] += "\n" + replies.whole_order_shipped(tr)
+            for text in texts:
                 log_message(
                     session,
                     conversation,
