@@ -65,6 +65,35 @@ def carrier_of(number: str) -> str | None:
     return None
 
 
+# Carriers a supplier may name next to a number whose format does not say whose it is: a known code
+# (shown in the reader's language) or the name as the shop's customers know it.
+_WRITTEN_CARRIERS = (
+    (re.compile(r"сд[эе]к|cdek", re.IGNORECASE), "cdek"),
+    (re.compile(r"почт\w*\s+росс|russian\s+post|俄罗斯邮政|俄邮", re.IGNORECASE), "russian_post"),
+    (re.compile(r"(?<![A-Za-z])ems(?![A-Za-z])|емс", re.IGNORECASE), "ems"),
+    (re.compile(r"顺丰|sf\s*express", re.IGNORECASE), "sf"),
+    (re.compile(r"云途|yunexpress", re.IGNORECASE), "yunexpress"),
+    (re.compile(r"boxberry|боксберри", re.IGNORECASE), "Boxberry"),
+    (re.compile(r"(?<![A-Za-z])dhl(?![A-Za-z])", re.IGNORECASE), "DHL"),
+    (re.compile(r"(?<![А-Яа-яЁё])пэк(?![А-Яа-яЁё])", re.IGNORECASE), "ПЭК"),
+    (re.compile(r"делов\w*\s+лини", re.IGNORECASE), "Деловые Линии"),
+    (re.compile(r"中通"), "中通快递"),
+    (re.compile(r"圆通"), "圆通速递"),
+    (re.compile(r"韵达"), "韵达快递"),
+    (re.compile(r"申通"), "申通快递"),
+    (re.compile(r"京东"), "京东物流"),
+    (re.compile(r"极兔"), "极兔速递"),
+    (re.compile(r"中国邮政"), "中国邮政"),
+)
+
+
+def written_carrier(text: str) -> str | None:
+    """The one carrier a message names (СДЭК, 中通, Boxberry...), or None when it names none or several."""
+    folded = nfkc(text)
+    found = {carrier for pattern, carrier in _WRITTEN_CARRIERS if pattern.search(folded)}
+    return found.pop() if len(found) == 1 else None
+
+
 @dataclass(frozen=True, slots=True)
 class TrackingScan:
     numbers: tuple[str, ...]

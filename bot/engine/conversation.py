@@ -53,7 +53,7 @@ from bot.storage.models import Conversation, ParcelDestination
 from intents import Understanding, detect_language
 from intents.normalize import fold
 from intents.sizes import size_variants, sizes
-from intents.tracking import carrier_of, find_tracking_numbers, to_warehouse
+from intents.tracking import carrier_of, find_tracking_numbers, to_warehouse, written_carrier
 
 log = logging.getLogger(__name__)
 
@@ -439,7 +439,9 @@ class Engine:
             return self._reply(turn, [text], "supplier_ship")
         destination = ParcelDestination.WAREHOUSE if to_warehouse(turn.text) else ParcelDestination.CUSTOMER
         # An order that cannot be shipped is refused below whatever the numbers (nothing is written then).
-        parcels = [] if scan.rejected else [NewParcel(number, carrier_of(number)) for number in scan.numbers]
+        # The carrier from the number's format, else as the supplier wrote it ("СДЭК", "中通").
+        written = written_carrier(turn.text)
+        parcels = [] if scan.rejected else [NewParcel(n, carrier_of(n) or written) for n in scan.numbers]
         result = await report_shipment(
             turn.session, turn.viewer, order.order_no, parcels, destination=destination
         )

@@ -199,7 +199,8 @@ class Parcel(Base):
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
     #: None while the sender has not given the number yet.
     tracking_no: Mapped[str | None] = mapped_column(String(64))
-    #: russian_post | ems | sf | yunexpress | cdek when the number's format says so, else None.
+    #: russian_post | ems | sf | yunexpress | cdek when the number's format (or the sender) says so; else the
+    #: carrier's name as the sender wrote it (中通快递, Boxberry), or None.
     carrier: Mapped[str | None] = mapped_column(String(32))
     destination: Mapped[str] = mapped_column(String(16), default=ParcelDestination.CUSTOMER.value)
     shipped_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from intents.tracking import carrier_of, find_tracking_numbers, is_tracking_number, to_warehouse
+from intents.tracking import (
+    carrier_of,
+    find_tracking_numbers,
+    is_tracking_number,
+    to_warehouse,
+    written_carrier,
+)
 
 FIVE = ["RA123456789RU", "RA123456790RU", "RA123456791RU", "RA123456792RU", "RA123456793RU"]
 
@@ -78,3 +84,17 @@ def test_carrier_comes_from_the_numbers_format(number: str, carrier: str | None)
 )
 def test_goods_sent_to_the_shops_warehouse_are_recognised(text: str, warehouse: bool) -> None:
     assert to_warehouse(text) is warehouse
+
+
+@pytest.mark.parametrize(
+    ("text", "carrier"),
+    [
+        ("KF-251119-006 отправили СДЭК, накладная 12345678901", "cdek"),
+        ("KF-251119-006 已发中通 78912345678901", "中通快递"),
+        ("KF-251119-006 отправили через Boxberry 0012345678901", "Boxberry"),
+        ("KF-251119-006 已发货 78912345678901", None),
+        ("KF-251119-006 中通或者圆通 78912345678901", None),  # two named: none is sure
+    ],
+)
+def test_otherwise_the_carrier_is_taken_as_the_supplier_wrote_it(text: str, carrier: str | None) -> None:
+    assert written_carrier(text) == carrier
