@@ -27,7 +27,18 @@ from bot.engine.i18n import N_, I18n, Lang, Translator
 from bot.engine.language import choose_language, explicit_switch, from_language_code
 from bot.engine.messages import Button, Incoming, Outgoing, Reply
 from bot.engine.text import MAX_UNDERSTOOD, clean, has_words
-from bot.storage.access import OrderAccess, OrderView, Role, Viewer, report_shipment, resolve_viewer
+from bot.storage.access import (
+    SHIPPABLE,
+    NewParcel,
+    OrderAccess,
+    OrderView,
+    Role,
+    ShipmentOutcome,
+    ShipmentResult,
+    Viewer,
+    report_shipment,
+    resolve_viewer,
+)
 from bot.storage.conversations import (
     close_handoff,
     find_conversation,
@@ -38,10 +49,11 @@ from bot.storage.conversations import (
     verify_phone,
 )
 from bot.storage.keys import contact_phone, order_key
-from bot.storage.models import Conversation
+from bot.storage.models import Conversation, ParcelDestination
 from intents import Understanding, detect_language
 from intents.normalize import fold
 from intents.sizes import size_variants, sizes
+from intents.tracking import carrier_of, find_tracking_numbers, to_warehouse, written_carrier
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +394,8 @@ class Engine:
         tr = turn.tr
         access = turn.orders()
         supplier = turn.viewer.role is Role.SUPPLIER
-        orders = await access.recent(limit=10, statuses=replies.SUPPLIER_TODO if supplier else None)
+        # A supplier's list is its to-do: paid orders with its own lines still in no parcel.
+        orders = await access.to_ship(limit=10) if supplier else await access.recent(limit=10)
         if supplier:
             if not orders:
                 return self._reply(turn, [tr._("You have no orders waiting to be shipped.")], intent)
@@ -424,60 +437,116 @@ class Engine:
             else:
                 text = tr._("I couldn't find order {order_no} among your orders.", order_no=asked)
             return self._reply(turn, [text], "supplier_ship")
-        tracking = next(
-            (c for c in u.order_candidates if c != order_key(order.order_no)),
-            None,
+        scan = find_tracking_numbers(turn.text, exclude={order_key(order.order_no)})
+        if scan.rejected and order.status in SHIPPABLE:
+            # Nothing half-written: a mistyped number is sent again with the others.
+            text = tr._(
+                "This doesn't look like a tracking number: {numbers}. A tracking number is 9 to 30 Latin "
+                "letters and digits. Nothing was recorded; please send it again.",
+                numbers=", ".join(scan.rejected),
+            )
+            return self._reply(turn, [text], "supplier_ship")
+        destination = ParcelDestination.WAREHOUSE if to_warehouse(turn.text) else ParcelDestination.CUSTOMER
+        # An order that cannot be shipped is refused below whatever the numbers (nothing is written then).
+        # The carrier from the number's format, else as the supplier wrote it ("СДЭК", "中通").
+        written = written_carrier(turn.text)
+        parcels = [] if scan.rejected else [NewParcel(n, carrier_of(n) or written) for n in scan.numbers]
+        result = await report_shipment(
+            turn.session, turn.viewer, order.order_no, parcels, destination=destination
         )
-        result = await report_shipment(turn.session, turn.viewer, order.order_no, tracking)
-        assert result is not None
-        if not result.changed:
-            if order.status == "shipped" and not tracking:
-                text = tr._(
-                    "Order {order_no} is already marked as shipped. Send the tracking number if you have it.",
-                    order_no=order.order_no,
+        assert result is not None  # the order was just found visible to this viewer
+        if result.outcome is not ShipmentOutcome.RECORDED:
+            return self._reply(turn, [self._shipment_refused(tr, result, scan.numbers)], "supplier_ship")
+        order_no = result.order.order_no
+        if turn.viewer.role is Role.SUPPLIER:
+            if destination is ParcelDestination.WAREHOUSE:
+                thanks = tr._(
+                    "Thank you! Your items in order {order_no} are marked as sent to our warehouse.",
+                    order_no=order_no,
                 )
             else:
-                text = tr._(
-                    "Order {order_no} is {status}; it can't be marked as shipped.",
-                    order_no=order.order_no,
-                    status=replies.status_word(tr, order.status),
+                thanks = tr._(
+                    "Thank you! Your items in order {order_no} are marked as shipped.", order_no=order_no
                 )
-            return self._reply(turn, [text], "supplier_ship")
-        texts = [tr._("Thank you! Order {order_no} is marked as shipped.", order_no=order.order_no)]
-        if result.order.tracking_no:
-            texts.append(tr._("Tracking number: {tracking}", tracking=result.order.tracking_no))
         else:
-            texts.append(tr._("Please send the tracking number when you have it."))
-        notifications = await self._notify_shipped(turn.session, result.order, result.notify)
+            thanks = tr._("Thank you! Order {order_no} is marked as shipped.", order_no=order_no)
+        texts = [thanks]
+        for parcel in result.new_parcels:
+            if parcel.tracking_no:
+                texts.append(replies.tracking_line(tr, parcel))
+            else:
+                texts.append(tr._("Please send the tracking number when you have it."))
+        notifications = await self._notify_shipped(turn.session, result)
         if notifications:
             texts.append(tr._("The customer has been notified."))
         reply = self._reply(turn, texts, "supplier_ship")
         reply.notifications = notifications
         return reply
 
-    async def _notify_shipped(
-        self, session: AsyncSession, order: OrderView, users: tuple[int, ...]
-    ) -> list[Outgoing]:
+    @staticmethod
+    def _shipment_refused(tr: Translator, result: ShipmentResult, numbers: tuple[str, ...]) -> str:
+        order = result.order
+        if result.outcome is ShipmentOutcome.NOT_PAID:
+            return tr._(
+                "Order {order_no} has not been paid yet, so it can't be shipped. Please wait until it is paid.",
+                order_no=order.order_no,
+            )
+        if result.outcome is ShipmentOutcome.CANCELLED:
+            return tr._("Order {order_no} has been cancelled; please don't ship it.", order_no=order.order_no)
+        if result.outcome is ShipmentOutcome.REFUNDED:
+            return tr._("Order {order_no} has been refunded; please don't ship it.", order_no=order.order_no)
+        if result.outcome is ShipmentOutcome.ALREADY_RECORDED:
+            if numbers:
+                return tr.n_(
+                    "Tracking number {tracking} is already recorded for order {order_no}; nothing has changed.",
+                    "Tracking numbers {tracking} are already recorded for order {order_no}; nothing has changed.",
+                    len(numbers),
+                    tracking=", ".join(numbers),
+                    order_no=order.order_no,
+                )
+            return tr._(
+                "Order {order_no} is already marked as shipped. Send the tracking number if you have it.",
+                order_no=order.order_no,
+            )
+        return tr._(
+            "Order {order_no} is {status}; it can't be marked as shipped.",
+            order_no=order.order_no,
+            status=replies.status_word(tr, order.status),
+        )
+
+    async def _notify_shipped(self, session: AsyncSession, result: ShipmentResult) -> list[Outgoing]:
+        """One message per new parcel to each customer of the order, in the customer's language."""
         out: list[Outgoing] = []
-        for user_id in users:
+        order = result.customer_order
+        if order is None:
+            return out
+        new_ids = {p.id for p in result.new_parcels}
+        parcels = [p for p in order.parcels if p.id in new_ids]
+        for user_id in result.notify:
             conversation = await get_conversation(session, user_id, lock=False)
             if conversation.blocked_bot:
                 continue  # Telegram refused earlier: it blocked the bot
             lang: Lang = "ru" if conversation.lang == "ru" else "zh"
             tr = self.i18n[lang]
-            text = tr._("Good news: your order {order_no} has been shipped.", order_no=order.order_no)
-            if order.tracking_no:
-                text += "\n" + tr._("Tracking number: {tracking}", tracking=order.tracking_no)
-            log_message(
-                session,
-                conversation,
-                direction="out",
-                author="bot",
-                text=text,
-                lang=lang,
-                intent="supplier_ship",
+            all_lines = {line.id for line in order.lines}
+            whole = result.order_shipped and len(parcels) == 1 and set(parcels[0].line_ids) >= all_lines
+            # Warehouse-bound boxes read alike to the shopper: each distinct notice is sent once.
+            texts = list(
+                dict.fromkeys(replies.parcel_notice(tr, order, p, whole_order=whole) for p in parcels)
             )
-            out.append(Outgoing(user_id, text, lang))
+            if result.order_shipped and not whole and texts:
+                texts[-1] += "\n" + replies.whole_order_shipped(tr)
+            for text in texts:
+                log_message(
+                    session,
+                    conversation,
+                    direction="out",
+                    author="bot",
+                    text=text,
+                    lang=lang,
+                    intent="supplier_ship",
+                )
+                out.append(Outgoing(user_id, text, lang))
         return out
 
     async def _handoff(self, turn: Turn, reason: str, intent: str) -> Reply:

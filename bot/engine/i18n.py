@@ -69,9 +69,9 @@ class Translator:
         """A date and time in the shop's time zone, the way the user's locale writes it."""
         local = moment.astimezone(self.timezone)
         locale = BABEL_LOCALES[self.lang]
-        return (
-            f"{format_skeleton('MMMd', local, locale=locale)} {format_skeleton('Hm', local, locale=locale)}"
-        )
+        # The year only when it is not this one: "11月19日" this year, "2025年11月19日" an older order.
+        day = "MMMd" if local.year == datetime.now(self.timezone).year else "yMMMd"
+        return f"{format_skeleton(day, local, locale=locale)} {format_skeleton('Hm', local, locale=locale)}"
 
     def format_date(self, moment: datetime) -> str:
         local = moment.astimezone(self.timezone)

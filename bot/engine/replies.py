@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.engine.catalog import ProductFacts
 from bot.engine.i18n import N_, Translator
-from bot.storage.access import OrderView
+from bot.storage.access import LineView, OrderView, ParcelView
 
 STATUS_WORDS = {
     "created": N_("created, waiting for payment"),
@@ -29,9 +31,18 @@ EVENT_WORDS = {
     "cancelled": N_("cancelled"),
     "refunded": N_("refunded"),
 }
-#: Orders a customer most likely asks about first, and a supplier still has to act on.
+#: Carriers recognised from a tracking number's format (intents.tracking.carrier_of).
+CARRIER_NAMES = {
+    "russian_post": N_("Russian Post"),
+    "ems": N_("EMS Russian Post"),
+    "sf": N_("SF Express"),
+    "yunexpress": N_("YunExpress"),
+    "cdek": N_("CDEK"),
+}
+#: Orders a customer most likely asks about first.
 ACTIVE_STATUSES = ("created", "paid", "packing", "shipped", "customs", "delivering")
-SUPPLIER_TODO = ("created", "paid", "packing")
+#: While an order is in these, its lines in no parcel are "still being prepared".
+PREPARING = ("paid", "packing")
 
 
 def status_word(tr: Translator, status: str) -> str:
@@ -61,25 +72,120 @@ def product_line(tr: Translator, product: ProductFacts) -> str:
     return f"· {product.name(tr.lang)} — {tr.price(product.price_cny)} ({stock_line(tr, product)})"
 
 
+def carrier_name(tr: Translator, carrier: str | None) -> str | None:
+    if carrier is None:
+        return None
+    return tr._(CARRIER_NAMES[carrier]) if carrier in CARRIER_NAMES else carrier
+
+
+def tracking_line(tr: Translator, parcel: ParcelView) -> str:
+    """'Tracking number: RA123456789RU (Russian Post)', or that the number will follow."""
+    if parcel.tracking_no is None:
+        return tr._("We'll send you the tracking number as soon as we have it.")
+    carrier = carrier_name(tr, parcel.carrier)
+    if carrier:
+        return tr._("Tracking number: {tracking} ({carrier})", tracking=parcel.tracking_no, carrier=carrier)
+    return tr._("Tracking number: {tracking}", tracking=parcel.tracking_no)
+
+
+def _parcel_label(tr: Translator, parcel: ParcelView) -> str:
+    if parcel.to_warehouse:
+        if parcel.tracking_no:  # the sender (or staff) sees the freight number; a shopper never does
+            return tr._("To our warehouse, waybill {tracking}", tracking=parcel.tracking_no)
+        return tr._("On its way to our warehouse")
+    if parcel.tracking_no is None:
+        return tr._("Shipped, tracking number to follow")
+    carrier = carrier_name(tr, parcel.carrier)
+    if carrier:
+        return tr._("On its way: {tracking} ({carrier})", tracking=parcel.tracking_no, carrier=carrier)
+    return tr._("On its way: {tracking}", tracking=parcel.tracking_no)
+
+
+def _item(tr: Translator, line: LineView) -> str:
+    return f"{line.name_zh if tr.lang == 'zh' else line.name_ru} × {line.quantity}"
+
+
+def shipping_lines(tr: Translator, order: OrderView) -> list[str]:
+    """Where each item is: which parcel carries it (with its number and carrier), or still being prepared.
+
+    Parcels of the same goods by the same carrier read as one line with their numbers together.
+    """
+    if not order.parcels:
+        return []
+    items = {line.id: _item(tr, line) for line in order.lines}
+    onward = {i for p in order.parcels if not p.to_warehouse for i in p.line_ids}
+    groups: dict[tuple[object, ...], tuple[ParcelView, dict[int, None]]] = {}
+    covered: set[int] = set()
+    for parcel in order.parcels:
+        ids = [i for i in parcel.line_ids if i in items]
+        covered.update(ids)
+        key: tuple[object, ...]
+        if parcel.to_warehouse and parcel.tracking_no is None:
+            ids = [i for i in ids if i not in onward]  # the shop's own parcel carries them on now
+            key = ("warehouse",)
+        else:
+            key = (parcel.destination, parcel.carrier, parcel.tracking_no is None, tuple(ids))
+        if not ids:
+            continue
+        if key in groups:
+            first, carried = groups[key]
+            numbers = ", ".join(n for n in (first.tracking_no, parcel.tracking_no) if n) or None
+            groups[key] = (replace(first, tracking_no=numbers), carried)
+            carried.update(dict.fromkeys(ids))
+        else:
+            groups[key] = (parcel, dict.fromkeys(ids))
+    separator = tr._(", ")
+    out = [
+        tr._("{where}: {items}", where=_parcel_label(tr, parcel), items=separator.join(items[i] for i in ids))
+        for parcel, ids in groups.values()
+    ]
+    pending = [items[i] for i in items if i not in covered]
+    if pending and order.status in PREPARING:
+        out.append(
+            tr._("{where}: {items}", where=tr._("Still being prepared"), items=separator.join(pending))
+        )
+    return [tr._("Shipping:"), *(f"· {line}" for line in out)] if out else []
+
+
 def order_card(tr: Translator, order: OrderView, *, for_supplier: bool = False) -> str:
     lines = [
         tr._("Order {order_no}: {status}", order_no=order.order_no, status=status_word(tr, order.status))
     ]
-    if order.tracking_no:
-        lines.append(tr._("Tracking number: {tracking}", tracking=order.tracking_no))
     if order.lines:
         lines.append(tr._("Your items:") if for_supplier else tr._("Items:"))
         for line in order.lines:
             name = line.name_zh if tr.lang == "zh" else line.name_ru
             lines.append(f"· {name} × {line.quantity} — {tr.price(line.total_cny)}")
         lines.append(tr._("Total: {total}", total=tr.price(order.total_cny)))
+    lines += shipping_lines(tr, order)
     if order.history:
         lines.append(tr._("Progress:"))
         for event in order.history:
+            # Tracking numbers are shown per parcel above, never from the history (it is the whole order's).
             step = tr._(EVENT_WORDS.get(event.status, event.status))
-            tracking = f" ({event.tracking_no})" if event.tracking_no and event.status == "shipped" else ""
-            lines.append(f"· {tr.format_datetime(event.changed_at)} {step}{tracking}")
+            lines.append(f"· {tr.format_datetime(event.changed_at)} {step}")
     return "\n".join(lines)
+
+
+def parcel_notice(tr: Translator, order: OrderView, parcel: ParcelView, *, whole_order: bool) -> str:
+    """What a customer is told about one new parcel of its order, in its language."""
+    items = {line.id: line for line in order.lines}
+    carried = [f"· {_item(tr, items[i])}" for i in parcel.line_ids if i in items]
+    if parcel.to_warehouse:
+        head = tr._(
+            "Items of your order {order_no} are on their way to our warehouse:", order_no=order.order_no
+        )
+        tail = tr._("We'll send you the tracking number once they leave our warehouse.")
+        return "\n".join([head, *carried, tail])
+    if whole_order:
+        head = tr._("Good news: your order {order_no} has been shipped.", order_no=order.order_no)
+        return "\n".join([head, tracking_line(tr, parcel)])
+    head = tr._("Good news: items of your order {order_no} have been shipped:", order_no=order.order_no)
+    return "\n".join([head, *carried, tracking_line(tr, parcel)])
+
+
+def whole_order_shipped(tr: Translator) -> str:
+    return tr._("All items of your order are now on their way.")
 
 
 def order_summary(tr: Translator, order: OrderView) -> str:

@@ -1,7 +1,13 @@
-"""`kefu import orders FILE`: orders with their lines, upserted by order number, history appended."""
+"""`kefu import orders FILE`: orders with their lines, upserted by order number, history appended.
+
+Re-importing an order changes only what the file changes: a line keeps the price and supplier it was
+ordered with (a new sku is added at today's price, a removed one deleted, a new quantity set). The
+`tracking_no` column lists the shop's own parcels (to the shopper), `|`-separated.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,11 +22,21 @@ from bot.importing.problems import Problem
 from bot.importing.reader import Table
 from bot.importing.upsert import chunks
 from bot.storage.keys import order_key
-from bot.storage.models import ORDER_STATUSES, Order, OrderLine, OrderStatusEvent, Product
+from bot.storage.models import (
+    ORDER_STATUSES,
+    Order,
+    OrderLine,
+    OrderStatusEvent,
+    Parcel,
+    ParcelDestination,
+    ParcelLine,
+    Product,
+)
 from bot.storage.types import utcnow
+from intents.tracking import MAX_LENGTH, MIN_LENGTH, carrier_of, is_tracking_number, normalize_tracking
 
 REQUIRED = ("order_no", "status", "created_at", "items")
-OPTIONAL = ("customer_telegram_id", "customer_phone", "tracking_no")
+OPTIONAL = ("customer_telegram_id", "customer_phone", "tracking_no", "status_at")
 
 
 class ProductRef(NamedTuple):
@@ -38,7 +54,9 @@ class OrderRow:
     status: str
     created_at: datetime
     items: tuple[tuple[str, int], ...]
-    tracking_no: str | None
+    tracking_numbers: tuple[str, ...]
+    #: When the order reached its status (None: the import time).
+    status_at: datetime | None
 
 
 def referenced_skus(table: Table) -> set[str]:
@@ -83,6 +101,23 @@ def _items(check: RowCheck, products: dict[str, ProductRef]) -> tuple[tuple[str,
     return tuple(items.items()) if check.ok else None
 
 
+def _tracking_numbers(check: RowCheck) -> tuple[str, ...]:
+    numbers: dict[str, None] = {}
+    for part in check.get("tracking_no").split("|"):
+        number = normalize_tracking(part)
+        if not number:
+            continue
+        if not is_tracking_number(number):
+            check.fail(
+                "tracking_no",
+                f'tracking_no "{part.strip()}" is not a tracking number '
+                f"({MIN_LENGTH} to {MAX_LENGTH} letters and digits; several are separated by |)",
+            )
+            continue
+        numbers[number] = None
+    return tuple(numbers)
+
+
 def parse(table: Table, problems: list[Problem], products: dict[str, ProductRef]) -> list[OrderRow]:
     records: list[OrderRow] = []
     first_line: dict[str, int] = {}
@@ -103,14 +138,17 @@ def parse(table: Table, problems: list[Problem], products: dict[str, ProductRef]
             )
         created_at = check.timestamp("created_at")
         items = _items(check, products)
-        tracking = check.text("tracking_no", max_length=64)
+        tracking = _tracking_numbers(check)
+        status_at = check.timestamp("status_at") if check.get("status_at") else None
         if key:
             if key in first_line:
                 check.fail("order_no", f"order {order_no} is already on line {first_line[key]}")
             first_line.setdefault(key, row.line)
         if check.ok:
             assert order_no and created_at is not None and items is not None
-            records.append(OrderRow(order_no, key, customer, phone, status, created_at, items, tracking))
+            records.append(
+                OrderRow(order_no, key, customer, phone, status, created_at, items, tracking, status_at)
+            )
     return records
 
 
@@ -131,15 +169,13 @@ async def write(
     session: AsyncSession, records: list[OrderRow], products: dict[str, ProductRef], source: str
 ) -> None:
     now = utcnow()
-    existing: dict[str, tuple[int, str, str | None]] = {}
+    existing: dict[str, tuple[int, str]] = {}
     for batch in chunks([r.key for r in records]):
         found = await session.execute(
-            select(Order.order_key, Order.id, Order.status, Order.tracking_no).where(
-                Order.order_key.in_(batch)
-            )
+            select(Order.order_key, Order.id, Order.status).where(Order.order_key.in_(batch))
         )
-        for key, order_id, status, tracking_no in found:
-            existing[key] = (order_id, status, tracking_no)
+        for key, order_id, status in found:
+            existing[key] = (order_id, status)
 
     def values(r: OrderRow) -> dict[str, object]:
         return {
@@ -149,7 +185,6 @@ async def write(
             "customer_phone": r.customer_phone,
             "status": r.status,
             "created_at": r.created_at,
-            "tracking_no": r.tracking_no,
             "updated_at": now,
         }
 
@@ -171,9 +206,6 @@ async def write(
                 v["_id"] = existing[r.key][0]
                 params.append(v)
             await session.execute(stmt, params)
-        ids = [existing[r.key][0] for r in changed]
-        for id_batch in chunks(ids):
-            await session.execute(delete(OrderLine).where(OrderLine.order_id.in_(id_batch)))
 
     order_ids = {k: v[0] for k, v in existing.items()}
     for new_keys in chunks([r.key for r in new]):
@@ -182,40 +214,151 @@ async def write(
         )
         order_ids.update((key, order_id) for key, order_id in inserted)
 
-    lines = [
-        {
-            "order_id": order_ids[r.key],
-            "product_id": products[sku].id,
-            "supplier_id": products[sku].supplier_id,
-            "quantity": qty,
-            "unit_price_cny": products[sku].price_cny,
-        }
-        for r in records
-        for sku, qty in r.items
-    ]
-    for line_rows in chunks(lines):
-        await session.execute(insert(OrderLine), list(line_rows))
+    await _write_lines(session, records, products, order_ids, {r.key for r in changed})
+    await _write_parcels(session, records, order_ids, source, now)
 
     events: list[dict[str, object]] = []
     for r in new:
-        events.append(_event(order_ids[r.key], "created", r.created_at, source, None))
+        events.append(_event(order_ids[r.key], "created", r.created_at, source))
         if r.status != "created":
-            events.append(_event(order_ids[r.key], r.status, now, source, r.tracking_no))
+            events.append(_event(order_ids[r.key], r.status, r.status_at or now, source))
     for r in changed:
-        _, old_status, old_tracking = existing[r.key]
-        if r.status != old_status or (r.tracking_no or None) != old_tracking:
-            events.append(_event(order_ids[r.key], r.status, now, source, r.tracking_no))
+        if r.status != existing[r.key][1]:
+            events.append(_event(order_ids[r.key], r.status, r.status_at or now, source))
     for event_rows in chunks(events):
         await session.execute(insert(OrderStatusEvent), list(event_rows))
 
 
-def _event(order_id: int, status: str, at: datetime, source: str, tracking: str | None) -> dict[str, object]:
+async def _write_lines(
+    session: AsyncSession,
+    records: list[OrderRow],
+    products: dict[str, ProductRef],
+    order_ids: dict[str, int],
+    changed: set[str],
+) -> None:
+    """New orders get their lines at today's price; known orders only what the file changes."""
+    current: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)  # order -> product -> (line, qty)
+    for id_batch in chunks([order_ids[k] for k in changed]):
+        found = await session.execute(
+            select(OrderLine.order_id, OrderLine.product_id, OrderLine.id, OrderLine.quantity).where(
+                OrderLine.order_id.in_(id_batch)
+            )
+        )
+        for order_id, product_id, line_id, quantity in found:
+            current[order_id][product_id] = (line_id, quantity)
+
+    added: list[dict[str, object]] = []
+    quantities: list[dict[str, object]] = []
+    removed: list[int] = []
+    for r in records:
+        order_id = order_ids[r.key]
+        lines = current.get(order_id, {})
+        wanted = {products[sku].id: (sku, qty) for sku, qty in r.items}
+        for product_id, (sku, qty) in wanted.items():
+            if product_id not in lines:
+                ref = products[sku]
+                added.append(
+                    {
+                        "order_id": order_id,
+                        "product_id": ref.id,
+                        "supplier_id": ref.supplier_id,
+                        "quantity": qty,
+                        "unit_price_cny": ref.price_cny,
+                    }
+                )
+            elif lines[product_id][1] != qty:
+                quantities.append({"_id": lines[product_id][0], "quantity": qty})
+        removed += [line_id for product_id, (line_id, _) in lines.items() if product_id not in wanted]
+
+    for id_batch in chunks(removed):
+        await session.execute(delete(OrderLine).where(OrderLine.id.in_(id_batch)))
+    if quantities:
+        stmt = (
+            update(OrderLine.__table__)  # type: ignore[arg-type]
+            .where(OrderLine.__table__.c.id == bindparam("_id"))
+            .values(quantity=bindparam("quantity"))
+        )
+        for rows in chunks(quantities):
+            await session.execute(stmt, list(rows))
+    for line_rows in chunks(added):
+        await session.execute(insert(OrderLine), list(line_rows))
+
+
+async def _write_parcels(
+    session: AsyncSession, records: list[OrderRow], order_ids: dict[str, int], source: str, now: datetime
+) -> None:
+    """The file's tracking numbers are the shop's own parcels, carrying every line of the order.
+
+    A number the file no longer lists is removed (the shop corrected it); suppliers' parcels are theirs
+    and stay; a number a supplier already reported is not recorded twice.
+    """
+    ids = [order_ids[r.key] for r in records]
+    recorded: dict[int, dict[str, tuple[int, int | None]]] = defaultdict(dict)  # order -> number -> parcel
+    for id_batch in chunks(ids):
+        found = await session.execute(
+            select(Parcel.order_id, Parcel.tracking_no, Parcel.id, Parcel.supplier_id).where(
+                Parcel.order_id.in_(id_batch), Parcel.tracking_no.is_not(None)
+            )
+        )
+        for order_id, number, parcel_id, supplier_id in found:
+            if number is not None:
+                recorded[order_id][number] = (parcel_id, supplier_id)
+
+    stale: list[int] = []
+    fresh: list[tuple[int, str, datetime]] = []
+    for r in records:
+        order_id = order_ids[r.key]
+        numbers = recorded.get(order_id, {})
+        stale += [
+            parcel_id
+            for number, (parcel_id, supplier_id) in numbers.items()
+            if supplier_id is None and number not in r.tracking_numbers
+        ]
+        fresh += [(order_id, n, r.status_at or now) for n in r.tracking_numbers if n not in numbers]
+    for id_batch in chunks(stale):
+        await session.execute(delete(Parcel).where(Parcel.id.in_(id_batch)))
+    if not fresh:
+        return
+
+    lines: dict[int, list[int]] = defaultdict(list)
+    for id_batch in chunks(sorted({order_id for order_id, _, _ in fresh})):
+        line_rows = await session.execute(
+            select(OrderLine.order_id, OrderLine.id).where(OrderLine.order_id.in_(id_batch))
+        )
+        for order_id, line_id in line_rows:
+            lines[order_id].append(line_id)
+    for batch in chunks(fresh):
+        inserted = await session.execute(
+            insert(Parcel).returning(Parcel.id, Parcel.order_id),
+            [
+                {
+                    "order_id": order_id,
+                    "supplier_id": None,
+                    "tracking_no": number,
+                    "carrier": carrier_of(number),
+                    "destination": ParcelDestination.CUSTOMER.value,
+                    "shipped_at": at,
+                    "reported_by": source[-64:],
+                }
+                for order_id, number, at in batch
+            ],
+        )
+        carried = [
+            {"parcel_id": parcel_id, "order_line_id": line_id}
+            for parcel_id, order_id in inserted
+            for line_id in lines[order_id]
+        ]
+        for carried_rows in chunks(carried):
+            await session.execute(insert(ParcelLine), list(carried_rows))
+
+
+def _event(order_id: int, status: str, at: datetime, source: str) -> dict[str, object]:
     return {
         "order_id": order_id,
         "status": status,
         "changed_at": at,
         "actor": "import",
         "actor_id": source[-64:],
-        "tracking_no": tracking,
+        "tracking_no": None,
         "note": None,
     }

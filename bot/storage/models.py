@@ -144,7 +144,6 @@ class Order(Base):
     customer_phone: Mapped[str | None] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
-    tracking_no: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     lines: Mapped[list[OrderLine]] = relationship(
@@ -152,6 +151,9 @@ class Order(Base):
     )
     history: Mapped[list[OrderStatusEvent]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderStatusEvent.id"
+    )
+    parcels: Mapped[list[Parcel]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="Parcel.id"
     )
 
 
@@ -172,6 +174,51 @@ class OrderLine(Base):
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()
+
+
+class ParcelDestination(enum.StrEnum):
+    #: A parcel the shopper can follow (a cross-border parcel, or the shop's own from its warehouse).
+    CUSTOMER = "customer"
+    #: Freight to the shop's warehouse: the shopper is told the goods are on their way there, no number.
+    WAREHOUSE = "warehouse"
+
+
+class Parcel(Base):
+    """One parcel (shipment) of an order: who sent it, its tracking number and carrier, where it goes,
+    which order lines it carries. An order is shipped when every line is in a parcel."""
+
+    __tablename__ = "parcels"
+    __table_args__ = (
+        UniqueConstraint("order_id", "tracking_no", name="uq_parcels_order_tracking"),
+        CheckConstraint("destination IN ('customer', 'warehouse')", name="destination_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    #: The supplier that sent it; None for the shop's own parcels (from order imports).
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    #: None while the sender has not given the number yet.
+    tracking_no: Mapped[str | None] = mapped_column(String(64))
+    #: russian_post | ems | sf | yunexpress | cdek when the number's format (or the sender) says so; else the
+    #: carrier's name as the sender wrote it (中通快递, Boxberry), or None.
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    destination: Mapped[str] = mapped_column(String(16), default=ParcelDestination.CUSTOMER.value)
+    shipped_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reported_by: Mapped[str | None] = mapped_column(String(64))  # supplier code, Telegram id, file name
+
+    order: Mapped[Order] = relationship(back_populates="parcels")
+    lines: Mapped[list[ParcelLine]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ParcelLine(Base):
+    """Which order lines a parcel carries (a line may travel in several: to the warehouse, then on)."""
+
+    __tablename__ = "parcel_lines"
+
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"), primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(
+        ForeignKey("order_lines.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class OrderStatusEvent(Base):

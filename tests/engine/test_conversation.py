@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.engine.conversation import Engine
 from bot.importing import import_file
-from bot.storage.models import Conversation, Message, Order, OrderStatusEvent, Product
+from bot.storage.models import Conversation, Message, Order, Parcel, Product
 from bot.storage.runtime import Database
 from tests.engine.conftest import STAFF, Say
 
@@ -170,18 +170,128 @@ async def test_supplier_sees_only_its_lines_and_ships_with_tracking(
 
     shipped = await say(SWEET, "Заказ KF-250122-006 отгрузили, трек RA123456789RU")
     assert shipped.intent == "supplier_ship" and shipped.lang == "ru"
-    assert "отгруж" in shipped.text
+    assert "отгруж" in shipped.text and "RA123456789RU (Почта России)" in shipped.text
     assert [(n.user_id, n.lang) for n in shipped.notifications] == [(BOB, "zh")]
-    assert "KF-250122-006" in shipped.notifications[0].text and "已经发货" in shipped.notifications[0].text
+    notice = shipped.notifications[0].text
+    assert "KF-250122-006" in notice and "已经发货" in notice and "RA123456789RU（俄罗斯邮政）" in notice
+    assert "爱莲巧" in notice and "格瓦斯" not in notice  # the parcel carries the chocolate only
     async with shop.sessions() as session:
         order = await session.scalar(select(Order).where(Order.order_no == "KF-250122-006"))
-        assert order is not None and (order.status, order.tracking_no) == ("shipped", "RA123456789RU")
-        actor = await session.scalar(
-            select(OrderStatusEvent.actor_id)
-            .where(OrderStatusEvent.order_id == order.id)
-            .order_by(OrderStatusEvent.id.desc())
+        assert order is not None and order.status == "paid"  # the kvass is not shipped yet
+        parcel = await session.scalar(select(Parcel).where(Parcel.order_id == order.id))
+        assert parcel is not None and (parcel.tracking_no, parcel.reported_by) == ("RA123456789RU", "SWEET")
+    assert "KF-250122-006" not in (await say(SWEET, "/orders")).text  # its part is done
+
+    # The kvass supplier: the order is still to do, and nothing of the other supplier's parcel shows.
+    assert "KF-250122-006" in (await say(DRINK, "/orders")).text
+    other = await say(DRINK, "KF-250122-006")
+    assert "RA123456789RU" not in other.text and "отгружен" not in other.text and "已发货" not in other.text
+    done = await say(DRINK, "KF-250122-006 已发货 SF1234567890001")
+    (notice,) = done.notifications
+    assert "格瓦斯 1.5升 × 2" in notice.text and "SF1234567890001（顺丰速运）" in notice.text
+    assert "全部商品都已发出" in notice.text
+    async with shop.sessions() as session:
+        status = await session.scalar(select(Order.status).where(Order.order_no == "KF-250122-006"))
+    assert status == "shipped"  # every line is in a parcel now
+
+
+async def test_the_customer_sees_which_items_are_on_their_way_and_which_are_being_prepared(
+    say: Say, shop: Database, tmp_path: Path
+) -> None:
+    await _extra_order(shop, tmp_path)
+    await say(SWEET, "KF-250122-006 已发货 RA111111111RU")
+    card = await say(BOB, "我的订单 KF-250122-006 到哪了")
+    assert "已付款" in card.text and "已发货" not in card.text.split("\n")[0]
+    assert "RA111111111RU" in card.text and "俄罗斯邮政" in card.text
+    assert "正在备货：格瓦斯 1.5升 × 2" in card.text
+    assert "2025年1月22日 09:00 已下单" in card.text  # not this year's: the year is written out
+
+    # The kvass goes to the shop's warehouse: the shopper learns that, never the freight number.
+    to_warehouse = await say(DRINK, "KF-250122-006 отгрузили на склад, накладные 1234567890, 1234567891")
+    assert "склад" in to_warehouse.text and "1234567890" in to_warehouse.text
+    (notice,) = to_warehouse.notifications  # two boxes the shopper cannot tell apart: one notice
+    assert "仓库" in notice.text and "1234567890" not in notice.text and "1234567891" not in notice.text
+    card = await say(BOB, "我的订单 KF-250122-006 到哪了")
+    assert "正在发往我们的仓库：格瓦斯 1.5升 × 2" in card.text and "1234567890" not in card.text
+    assert "1234567890" not in (await say(SWEET, "KF-250122-006")).text  # nor the other supplier
+
+    # The shop's own parcel (an order import) carries the goods on to the shopper.
+    path = tmp_path / "forward.csv"
+    path.write_text(
+        "order_no,customer_telegram_id,customer_phone,status,created_at,items,tracking_no\n"
+        "KF-250122-006,5100000002,,shipped,2025-01-22T09:00:00+08:00,CHOC-ALENKA-100:1|KVAS-OCH-15:2,"
+        "SF7777777777777\n",
+        encoding="utf-8",
+    )
+    async with shop.sessions.begin() as session:
+        await import_file(session, "orders", path)
+    card = await say(BOB, "我的订单 KF-250122-006 到哪了")
+    assert "SF7777777777777" in card.text and "顺丰速运" in card.text
+    assert "仓库" not in card.text and "1234567890" not in card.text
+
+
+async def test_several_tracking_numbers_are_several_parcels_and_a_repeat_changes_nothing(
+    say: Say, shop: Database, tmp_path: Path
+) -> None:
+    await _extra_order(shop, tmp_path)
+    numbers = [f"RA12345678{i}RU" for i in range(9, 4, -1)]
+    shipped = await say(SWEET, "Заказ KF-250122-006 отгрузили: " + "/".join(numbers))
+    assert shipped.intent == "supplier_ship"
+    assert len(shipped.notifications) == 5  # one notice per parcel
+    async with shop.sessions() as session:
+        stored = (
+            (
+                await session.execute(
+                    select(Parcel.tracking_no)
+                    .join(Order, Order.id == Parcel.order_id)
+                    .where(Order.order_no == "KF-250122-006")
+                    .order_by(Parcel.id)
+                )
+            )
+            .scalars()
+            .all()
         )
-        assert actor == "SWEET"
+    assert stored == numbers  # each alone, none glued
+    for text in (
+        "KF-250122-006 отправили RA123456789RU, RA123456788RU; RA123456787RU",
+        "KF-250122-006 отгрузили RA123456789RU",
+    ):
+        again = await say(SWEET, text)
+        assert again.notifications == [] and "уже записан" in again.text
+    async with shop.sessions() as session:
+        total = await session.scalar(
+            select(func.count()).select_from(Parcel).join(Order).where(Order.order_no == "KF-250122-006")
+        )
+    assert total == len(numbers)
+    mixed = await say(SWEET, "KF-250122-006 отправили RA123456780RU\nRA12345")
+    assert "RA12345" in mixed.text and "Ничего не записано" in mixed.text and mixed.notifications == []
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"), [("created", "не оплачен"), ("cancelled", "отменён"), ("refunded", "возвращены")]
+)
+async def test_an_unpaid_cancelled_or_refunded_order_cannot_be_reported_shipped(
+    say: Say, shop: Database, tmp_path: Path, status: str, reason: str
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_no,customer_telegram_id,customer_phone,status,created_at,items,tracking_no\n"
+        f"KF-250123-001,5100000002,,{status},2025-01-23T09:00:00+08:00,CANDY-KOROVKA:1,\n",
+        encoding="utf-8",
+    )
+    async with shop.sessions.begin() as session:
+        await import_file(session, "orders", path)
+    assert "KF-250123-001" not in (await say(SWEET, "/orders")).text  # not "waiting for you to ship"
+    reply = await say(SWEET, "Заказ KF-250123-001 отгрузили, трек RA123456789RU")
+    assert reason in reply.text and reply.notifications == []
+    mistyped = await say(SWEET, "Заказ KF-250123-001 отгрузили, трек RA12345")
+    assert reason in mistyped.text  # the reason it can't ship comes first, not the typo
+    zh = await say(SWEET, "KF-250123-001 已发货 RA123456789RU")
+    assert "订单 KF-250123-001" in zh.text and "不" in zh.text and zh.notifications == []
+    async with shop.sessions() as session:
+        order = await session.scalar(select(Order).where(Order.order_no == "KF-250123-001"))
+        assert order is not None and order.status == status
+        assert await session.scalar(select(Parcel.id).where(Parcel.order_id == order.id)) is None
 
 
 async def test_supplier_cannot_ship_or_see_another_suppliers_order(say: Say, shop: Database) -> None:
@@ -196,7 +306,9 @@ async def test_a_customer_cannot_mark_an_order_shipped(say: Say, shop: Database)
     await say(ALICE, "KF-250118-001 已发货 SF0000000000001")
     async with shop.sessions() as session:
         order = await session.scalar(select(Order).where(Order.order_no == "KF-250118-001"))
-    assert order is not None and order.status == "paid" and order.tracking_no is None
+    assert order is not None and order.status == "paid"
+    async with shop.sessions() as session:
+        assert await session.scalar(select(Parcel.id).where(Parcel.order_id == order.id)) is None
 
 
 async def test_faq_answers_per_language_and_role(say: Say) -> None:

@@ -83,9 +83,14 @@ def test_prices_and_dates_in_each_locale() -> None:
     i18n = I18n(LOCALES, "Asia/Shanghai")
     assert i18n["zh"].price(Decimal("1289.90")) == "¥1,289.90"
     assert i18n["ru"].price(Decimal("1289.90")).replace("\xa0", " ").replace("\u202f", " ") == "1 289,90 CN¥"
-    moment = datetime(2025, 1, 17, 2, 30, tzinfo=UTC)  # 10:30 in the shop's time zone
-    assert i18n["zh"].format_datetime(moment) == "1月17日 10:30"
-    assert i18n["ru"].format_datetime(moment).startswith("17 янв")
+    this_year = datetime.now(UTC).year
+    moment = datetime(this_year, 6, 17, 2, 30, tzinfo=UTC)  # 10:30 in the shop's time zone
+    assert i18n["zh"].format_datetime(moment) == "6月17日 10:30"
+    assert i18n["ru"].format_datetime(moment).startswith("17 июн")
+    # Another year than this one is written out: an old order's history must not read as this year's.
+    earlier = datetime(this_year - 1, 1, 17, 2, 30, tzinfo=UTC)
+    assert i18n["zh"].format_datetime(earlier) == f"{this_year - 1}年1月17日 10:30"
+    assert f"{this_year - 1}" in i18n["ru"].format_datetime(earlier)
 
 
 @pytest.mark.parametrize(

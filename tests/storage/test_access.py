@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
-from bot.storage.access import OrderAccess, Role, Viewer, resolve_viewer
-from bot.storage.models import Customer, Supplier, SupplierAccount
+from bot.importing import import_file
+from bot.storage.access import (
+    NewParcel,
+    OrderAccess,
+    Role,
+    ShipmentOutcome,
+    ShipmentResult,
+    Viewer,
+    report_shipment,
+    resolve_viewer,
+)
+from bot.storage.models import Customer, ParcelDestination, Supplier, SupplierAccount
 from bot.storage.runtime import Database
 from bot.storage.types import utcnow
+from intents.tracking import carrier_of
 
 ALICE, BOB, CAROL, STRANGER = 5100000001, 5100000002, 5100000003, 5100000099
 SWEET_ACCOUNT, DRINK_ACCOUNT = 7100000001, 7100000002
@@ -157,3 +170,104 @@ async def test_staff_list_wins_over_supplier_link(shop: Database) -> None:
     async with shop.sessions() as session:
         viewer = await resolve_viewer(session, SWEET_ACCOUNT, frozenset({SWEET_ACCOUNT}))
     assert viewer.role is Role.STAFF
+
+
+async def _import_orders(shop: Database, tmp_path: Path, rows: str) -> None:
+    path = tmp_path / "more-orders.csv"
+    path.write_text(
+        "order_no,customer_telegram_id,customer_phone,status,created_at,items,tracking_no\n" + rows,
+        encoding="utf-8",
+    )
+    async with shop.sessions.begin() as session:
+        await import_file(session, "orders", path)
+
+
+async def ship(
+    shop: Database,
+    viewer: Viewer,
+    order_no: str,
+    *numbers: str,
+    destination: ParcelDestination = ParcelDestination.CUSTOMER,
+) -> ShipmentResult | None:
+    async with shop.sessions.begin() as session:
+        parcels = [NewParcel(n, carrier_of(n)) for n in numbers]
+        return await report_shipment(session, viewer, order_no, parcels, destination=destination)
+
+
+async def test_a_suppliers_report_ships_its_own_lines_and_each_supplier_sees_only_its_parcels(
+    shop: Database, tmp_path: Path
+) -> None:
+    await _import_orders(
+        shop,
+        tmp_path,
+        "KF-250122-006,5100000002,,paid,2025-01-22T09:00:00+08:00,CHOC-ALENKA-100:1|KVAS-OCH-15:2,\n",
+    )
+    sweet, drink, bob = [await viewer_of(shop, u) for u in (SWEET_ACCOUNT, DRINK_ACCOUNT, BOB)]
+    result = await ship(shop, sweet, "KF-250122-006", "RA111111111RU")
+    assert result is not None and result.outcome is ShipmentOutcome.RECORDED
+    assert result.notify == (BOB,) and not result.order_shipped
+    assert [(p.tracking_no, p.carrier) for p in result.new_parcels] == [("RA111111111RU", "russian_post")]
+
+    # The other supplier's lines are not shipped: the order is not, and it stays on that supplier's list.
+    drinks = await find(shop, drink, "KF-250122-006")
+    assert drinks is not None and drinks.status == "paid" and drinks.parcels == ()  # type: ignore[attr-defined]
+    async with shop.sessions() as session:
+        assert "KF-250122-006" in [o.order_no for o in await OrderAccess(session, drink).to_ship()]
+        assert "KF-250122-006" not in [o.order_no for o in await OrderAccess(session, sweet).to_ship()]
+
+    customer = await find(shop, bob, "KF-250122-006")
+    assert customer is not None
+    (parcel,) = customer.parcels  # type: ignore[attr-defined]
+    choc = next(line for line in customer.lines if line.sku == "CHOC-ALENKA-100")  # type: ignore[attr-defined]
+    assert parcel.tracking_no == "RA111111111RU" and parcel.line_ids == (choc.id,)
+
+    # The same number again changes nothing and tells nobody.
+    again = await ship(shop, sweet, "KF-250122-006", "RA111111111RU")
+    assert again is not None and again.outcome is ShipmentOutcome.ALREADY_RECORDED and again.notify == ()
+
+    # The drinks go to the shop's warehouse: the order is shipped; the shopper never sees the waybill.
+    last = await ship(shop, drink, "KF-250122-006", "1234567890", destination=ParcelDestination.WAREHOUSE)
+    assert last is not None and last.order_shipped and last.order.status == "shipped"
+    customer = await find(shop, bob, "KF-250122-006")
+    assert [(p.tracking_no, p.destination) for p in customer.parcels] == [  # type: ignore[attr-defined]
+        ("RA111111111RU", "customer"),
+        (None, "warehouse"),
+    ]
+    drinks = await find(shop, drink, "KF-250122-006")
+    assert [p.tracking_no for p in drinks.parcels] == ["1234567890"]  # type: ignore[attr-defined]
+    sweets = await find(shop, sweet, "KF-250122-006")
+    assert [p.tracking_no for p in sweets.parcels] == ["RA111111111RU"]  # type: ignore[attr-defined]
+    staff = await find(shop, await viewer_of(shop, STAFF), "KF-250122-006")
+    assert len(staff.parcels) == 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        ("created", ShipmentOutcome.NOT_PAID),
+        ("cancelled", ShipmentOutcome.CANCELLED),
+        ("refunded", ShipmentOutcome.REFUNDED),
+        ("delivered", ShipmentOutcome.PAST_SHIPPING),
+    ],
+)
+async def test_orders_not_paid_cancelled_or_refunded_cannot_be_shipped(
+    shop: Database, tmp_path: Path, status: str, outcome: ShipmentOutcome
+) -> None:
+    await _import_orders(
+        shop, tmp_path, f"KF-250123-001,5100000002,,{status},2025-01-23T09:00:00+08:00,CANDY-KOROVKA:1,\n"
+    )
+    sweet = await viewer_of(shop, SWEET_ACCOUNT)
+    result = await ship(shop, sweet, "KF-250123-001", "RA222222222RU")
+    assert result is not None and result.outcome is outcome and result.notify == ()
+    order = await find(shop, sweet, "KF-250123-001")
+    assert order is not None and order.status == status and order.parcels == ()  # type: ignore[attr-defined]
+    async with shop.sessions() as session:
+        assert await OrderAccess(session, sweet).to_ship() == []  # unpaid is not "waiting for you to ship"
+
+
+async def test_nobody_ships_an_order_it_cannot_see(shop: Database) -> None:
+    honey_only = "KF-250118-001"
+    assert await ship(shop, await viewer_of(shop, SWEET_ACCOUNT), honey_only, "RA333333333RU") is None
+    assert await ship(shop, await viewer_of(shop, ALICE), honey_only, "RA333333333RU") is None
+    order = await find(shop, await viewer_of(shop, ALICE), honey_only)
+    assert order is not None and order.status == "paid" and order.parcels == ()  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +13,16 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bot.importing import ImportFailed, import_file
-from bot.storage.models import Order, OrderLine, OrderStatusEvent, Product, Supplier, SupplierAccount
+from bot.storage.models import (
+    Order,
+    OrderLine,
+    OrderStatusEvent,
+    Parcel,
+    ParcelLine,
+    Product,
+    Supplier,
+    SupplierAccount,
+)
 from bot.storage.runtime import Database
 from tests.conftest import SHOP
 
@@ -91,22 +101,24 @@ async def test_catalog_upsert_updates_by_sku_and_never_duplicates(shop: Database
         assert product.aliases_zh == ""
 
 
-async def test_orders_upsert_replaces_lines_and_appends_history(shop: Database, tmp_path: Path) -> None:
+async def test_orders_upsert_changes_lines_and_appends_history(shop: Database, tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "orders.csv",
-        ORDERS_HEADER + "\nkf-250118-001,5100000001,,shipped,2025-01-18T09:00:00+08:00,KVAS-OCH-15:2,SF1\n",
+        ORDERS_HEADER
+        + "\nkf-250118-001,5100000001,,shipped,2025-01-18T09:00:00+08:00,KVAS-OCH-15:2,SF1234567890001\n",
     )
     await run(shop, "orders", path)
     assert await count(shop, Order) == 5
     async with shop.sessions() as session:
         order = await session.scalar(select(Order).where(Order.order_key == "KF250118001"))
-        assert order is not None
-        assert (order.status, order.tracking_no) == ("shipped", "SF1")
+        assert order is not None and order.status == "shipped"
         lines = (
-            await session.execute(select(OrderLine.quantity).where(OrderLine.order_id == order.id))
-        ).scalars()
-        assert list(lines) == [2]
+            await session.execute(
+                select(OrderLine.id, OrderLine.quantity).where(OrderLine.order_id == order.id)
+            )
+        ).all()
+        assert [quantity for _, quantity in lines] == [2]
         statuses = (
             await session.execute(
                 select(OrderStatusEvent.status)
@@ -115,6 +127,119 @@ async def test_orders_upsert_replaces_lines_and_appends_history(shop: Database, 
             )
         ).scalars()
         assert list(statuses) == ["created", "paid", "shipped"]
+        parcel = (await session.execute(select(Parcel).where(Parcel.order_id == order.id))).scalar_one()
+        assert (parcel.tracking_no, parcel.carrier, parcel.destination, parcel.supplier_id) == (
+            "SF1234567890001",
+            "sf",
+            "customer",
+            None,
+        )
+        carried = (
+            await session.execute(select(ParcelLine.order_line_id).where(ParcelLine.parcel_id == parcel.id))
+        ).scalars()
+        assert list(carried) == [lines[0][0]]
+
+
+async def _lines(database: Database, order_no: str) -> dict[str, tuple[int, int, Decimal, str]]:
+    """sku -> (line id, quantity, unit price, supplier code)."""
+    async with database.sessions() as session:
+        rows = await session.execute(
+            select(Product.sku, OrderLine.id, OrderLine.quantity, OrderLine.unit_price_cny, Supplier.code)
+            .join(Order, Order.id == OrderLine.order_id)
+            .join(Product, Product.id == OrderLine.product_id)
+            .join(Supplier, Supplier.id == OrderLine.supplier_id)
+            .where(Order.order_no == order_no)
+        )
+        return {sku: (line_id, qty, price, code) for sku, line_id, qty, price, code in rows}
+
+
+async def test_reimport_keeps_the_price_and_supplier_each_line_was_ordered_with(
+    shop: Database, tmp_path: Path
+) -> None:
+    before = await _lines(shop, "KF-250117-003")
+    # The catalog moves on: new prices, and the chocolate now comes from another supplier.
+    catalog = write(
+        tmp_path,
+        "catalog.csv",
+        CATALOG_HEADER
+        + "\nCHOC-ALENKA-100,Шоколад «Алёнка» 100 г,爱莲巧 100克,,,,Шоколад,巧克力,99.00,7,HONEY,,\n"
+        + "KVAS-OCH-15,Квас «Очаковский» 1.5 л,格瓦斯 1.5升,,,,Напитки,饮料,77.00,60,DRINK,,\n"
+        + "CANDY-KOROVKA,Конфеты «Коровка» 250 г,奶牛糖 250克,,,,Конфеты,糖果,20.00,25,SWEET,,\n",
+    )
+    await run(shop, "catalog", catalog)
+    unchanged = write(
+        tmp_path,
+        "same.csv",
+        ORDERS_HEADER
+        + "\nKF-250117-003,5100000001,,shipped,2025-01-17T10:30:00+08:00,"
+        + "CHOC-ALENKA-100:2|KVAS-OCH-15:1,SF1234567890123\n",
+    )
+    await run(shop, "orders", unchanged)
+    assert await _lines(shop, "KF-250117-003") == before
+
+    changed = write(
+        tmp_path,
+        "changed.csv",
+        ORDERS_HEADER
+        + "\nKF-250117-003,5100000001,,shipped,2025-01-17T10:30:00+08:00,"
+        + "CHOC-ALENKA-100:3|CANDY-KOROVKA:1,SF1234567890123\n",
+    )
+    await run(shop, "orders", changed)
+    after = await _lines(shop, "KF-250117-003")
+    choc_id, _, choc_price, choc_supplier = before["CHOC-ALENKA-100"]
+    assert after["CHOC-ALENKA-100"] == (choc_id, 3, choc_price, choc_supplier)  # only the quantity changed
+    assert (choc_price, choc_supplier) == (Decimal("12.90"), "SWEET")
+    assert "KVAS-OCH-15" not in after  # removed from the file: removed from the order
+    assert after["CANDY-KOROVKA"][1:] == (1, Decimal("20.00"), "SWEET")  # new: today's price and supplier
+
+
+async def test_several_tracking_numbers_are_parcels_and_status_at_dates_the_history(
+    shop: Database, tmp_path: Path
+) -> None:
+    header = ORDERS_HEADER + ",status_at"
+    row = "KF-250118-001,5100000001,,shipped,2025-01-18T09:00:00+08:00,HONEY-LIPA-500:1,{tracking},{at}"
+    path = write(
+        tmp_path,
+        "orders.csv",
+        header
+        + "\n"
+        + row.format(tracking="SF1234567890001 | ra123456789ru", at="2025-01-20T08:00:00+08:00"),
+    )
+    await run(shop, "orders", path)
+    await run(shop, "orders", path)  # the same file again: no new parcel, no new history
+
+    async def state() -> tuple[list[tuple[str | None, str | None]], list[tuple[str, datetime]]]:
+        async with shop.sessions() as session:
+            order_id = await session.scalar(select(Order.id).where(Order.order_no == "KF-250118-001"))
+            parcels = (
+                await session.execute(
+                    select(Parcel.tracking_no, Parcel.carrier)
+                    .where(Parcel.order_id == order_id)
+                    .order_by(Parcel.id)
+                )
+            ).all()
+            events = (
+                await session.execute(
+                    select(OrderStatusEvent.status, OrderStatusEvent.changed_at)
+                    .where(OrderStatusEvent.order_id == order_id)
+                    .order_by(OrderStatusEvent.id)
+                )
+            ).all()
+        return [tuple(p) for p in parcels], [tuple(e) for e in events]  # type: ignore[misc]
+
+    parcels, events = await state()
+    assert parcels == [("SF1234567890001", "sf"), ("RA123456789RU", "russian_post")]
+    assert [status for status, _ in events] == ["created", "paid", "shipped"]
+    assert events[-1][1] == datetime(2025, 1, 20, 0, 0, tzinfo=UTC)
+
+    # The shop corrects a number: the old parcel goes, the new one comes; no status change, no event.
+    path = write(
+        tmp_path, "orders.csv", header + "\n" + row.format(tracking="RA123456789RU|1234567890", at="")
+    )
+    await run(shop, "orders", path)
+    parcels, events = await state()
+    assert parcels == [("RA123456789RU", "russian_post"), ("1234567890", "cdek")]
+    assert len(events) == 3
 
 
 async def test_xlsx_imports_like_csv(database: Database, tmp_path: Path) -> None:
@@ -215,6 +340,16 @@ BAD_ORDER_ROWS = [
     ("KF-1,,12,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,", "customer_phone", "is not a phone number"),
     (",,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,", "order_no", "order_no is missing"),
     ("KF-250117-003,,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,", "order_no", "already on line 2"),
+    (
+        "KF-1,,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,RA123456789RU/RA123456790RU",
+        "tracking_no",
+        "is not a tracking number",
+    ),
+    (
+        "KF-1,,,paid,2025-01-17T10:30:00+08:00,CHOC-ALENKA-100:1,SF1",
+        "tracking_no",
+        "is not a tracking number",
+    ),
 ]
 
 
