@@ -64,7 +64,7 @@ def log_message(
         conversation_id=conversation.id,
         direction=direction,
         author=author,
-        text=text,
+        text=text.replace("\x00", ""),  # PostgreSQL's text cannot hold NUL (button data is not cleaned)
         lang=lang,
         intent=intent,
         confidence=confidence,

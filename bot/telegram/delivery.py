@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 SENDING = frozenset(
     {
         "SendMessage", "CopyMessage", "ForwardMessage", "SendPhoto", "SendSticker", "SendVoice", "SendDocument",
-        "SendVideo", "SendAnimation", "EditMessageText", "EditMessageReplyMarkup", "CreateForumTopic",
-        "EditForumTopic",
+        "SendVideo", "SendAnimation", "EditMessageText", "EditMessageReplyMarkup", "EditMessageCaption",
+        "EditMessageMedia", "SendAudio", "SendVideoNote", "SendMediaGroup", "CreateForumTopic", "EditForumTopic",
     }
 )  # fmt: skip
 
@@ -156,8 +156,13 @@ class RateLimiter:
         return self._local(limits, take)
 
     def backlog(self, chat_id: int | str) -> float:
-        """Seconds a new post to this chat would wait now (0 when it can go at once)."""
-        return self._local([self.limits.chat(chat_id)], take=False)[0]
+        """Seconds a new post to this chat would wait now (0 when it can go at once): the chat's limit
+        as granted so far, plus one interval for each send of this process already queued for it."""
+        chat = self.limits.chat(chat_id)
+        _, users = self._chat_turns.get(chat.key, (None, [0]))
+        now = time.monotonic()
+        tat = max(self._tat.get(chat.key, now), now) + users[0] * chat.interval
+        return max(0.0, tat - chat.tolerance - now)
 
     async def acquire(self, chat_id: int | str | None) -> None:
         overall = self.limits.overall()

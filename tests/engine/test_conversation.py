@@ -112,6 +112,12 @@ async def test_a_forged_order_button_reveals_nothing(say: Say) -> None:
     assert "已发货" not in forged.text and "SF1234567890123" not in forged.text
 
 
+async def test_button_data_with_a_nul_byte_is_answered_and_logged_on_both_databases(say: Say) -> None:
+    """Button data is not cleaned like text; PostgreSQL refuses NUL in text, so the log drops it."""
+    reply = await say(BOB, callback="o:\x00KF")
+    assert reply.intent and "\x00" not in reply.text
+
+
 async def test_sharing_own_phone_opens_phone_orders_and_someone_elses_contact_does_not(say: Say) -> None:
     refused = await say(STRANGER, contact_phone="+8613800000002", contact_user_id=ALICE)
     assert "KF-250120-004" not in refused.text
