@@ -40,6 +40,7 @@ class Signals:
 def apply_signals(
     scores: dict[IntentId, float], s: Signals, kw: dict[IntentId, float], units: list[str], question: bool
 ) -> None:
+    """Shift the scores (in place) by what the other matchers found and by whether it is a question."""
     # graded: a partial match (мёд алтайский when the shop sells other honey) still says "product"
     has_product = s.product_score >= 68 and s.product_coverage >= 0.3
     ship_kw = kw.get(IntentId.SUPPLIER_SHIP, 0.0)

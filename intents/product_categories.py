@@ -11,12 +11,14 @@ from array import array
 from itertools import pairwise
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from intents import chinese, russian
 from intents.normalize import fold, is_cyrillic, is_han, tokens
-from intents.product_postings import Ints
 from intents.query import QueryParts
+
+_Ints = npt.NDArray[np.int32]
 
 
 def _folded_pinyin(han: str) -> str:
@@ -48,7 +50,7 @@ class Categories:
         self._ids: dict[tuple[str, str], int] = {}
         self._of = array("i")  # category number of each product
         self._keys: list[tuple[str, str, str, str]] = []
-        self._members: list[Ints] | None = None
+        self._members: list[_Ints] | None = None
 
     def add(self, category_ru: str, category_zh: str) -> None:
         """The category of the next product indexed."""
@@ -142,7 +144,7 @@ class Categories:
         f = fold(category)
         return [cid for cid, (ru, zh) in enumerate(self._names) if f and f in (fold(ru), fold(zh))]
 
-    def _members_of(self, cid: int) -> Ints:
+    def _members_of(self, cid: int) -> _Ints:
         if self._members is None:  # built on first use (a stable sort by category): most processes never ask
             cats = np.frombuffer(self._of, dtype=np.int32)
             order = np.argsort(cats, kind="stable").astype(np.int32)
