@@ -32,7 +32,7 @@ def t2s(text: str) -> str:
     return str(_opencc.convert(text))
 
 
-def jieba_module(extra_words: tuple[str, ...] = ()) -> Any:
+def jieba_module() -> Any:
     """The initialised jieba module, quiet (its logger prints to stderr at INFO)."""
     global _jieba
     if _jieba is None:
@@ -44,8 +44,6 @@ def jieba_module(extra_words: tuple[str, ...] = ()) -> Any:
                 logging.getLogger("jieba").setLevel(logging.WARNING)
                 jieba.initialize()
                 _jieba = jieba
-    for w in extra_words:
-        _jieba.add_word(w, freq=200000)
     return _jieba
 
 

@@ -20,9 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from intents.intent_ids import PRODUCT_INTENTS
 from intents.understand import Understanding
-
-PRODUCT_INTENTS = ("product_search", "product_price")
 
 
 @dataclass(frozen=True, slots=True)

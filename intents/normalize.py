@@ -16,7 +16,6 @@ from intents import chinese
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CYR = "\u0400-\u04ff"
 HAN_RE = re.compile(f"[{_HAN}]")
-HAN_RUN_RE = re.compile(f"[{_HAN}]+")
 CYR_RE = re.compile(f"[{_CYR}]")
 # A "word" for the alphabetic scripts; Latin keeps the characters that a wrong keyboard layout
 # turns Russian letters into (ж->; э->' б->, ю->. х->[ ъ->] ё->`), so layout slips survive tokenising.
@@ -74,10 +73,6 @@ def is_han(token: str) -> bool:
 
 def is_cyrillic(token: str) -> bool:
     return bool(token) and CYR_RE.match(token[0]) is not None
-
-
-def is_latin(token: str) -> bool:
-    return bool(token) and token[0].isascii() and any(c.isalpha() for c in token)
 
 
 def clean_latin(token: str) -> str:

@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from intents import chinese, russian
-from intents.intent_classifier import IntentClassifier, Signals
+from intents.intent_classifier import IntentClassifier
+from intents.intent_ids import PRODUCT_INTENTS, IntentId
+from intents.intent_signals import Signals
 from intents.language import LatinKind, evidence
 from intents.normalize import MAX_CLAUSES, clauses, fold, is_han, tokens
 from intents.orders import as_lookup, find_order
@@ -14,7 +16,6 @@ from intents.product_index import Hit, ProductIndex, ProductMatch, ProductRecord
 from intents.query import QueryParts, analyse
 from intents.resources import word_set
 
-PRODUCT_INTENTS = frozenset({"product_search", "product_price"})
 MIN_PRODUCT_SCORE = 60.0  # weaker matches are noise from the words around the question
 MAX_PRODUCTS = 5
 NAMED_PRODUCT = 95.0  # a product match this good is the product asked for, whatever category is named
@@ -25,7 +26,7 @@ CLEAR_MATCH = 85.0  # below this, a message of several clauses is also matched c
 class Understanding:
     text: str
     lang: str  # 'zh' | 'ru': the reply language
-    intent: str
+    intent: IntentId
     confidence: float  # 0..1
     products: tuple[ProductMatch, ...]  # up to 5, for product_search/product_price
     order_no: str | None  # canonical number of an order of this shop named by the message

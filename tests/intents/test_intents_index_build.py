@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from intents import chinese
-from intents.product_index import _SOUND, _SPELT, ProductIndex, ProductRecord, _gram_kind
+from intents.product_grams import SOUND, SPELT, gram_kind, query_grams
+from intents.product_index import ProductIndex, ProductRecord
 from intents.query import analyse
 
 
@@ -26,27 +27,27 @@ def test_candidate_sums_match_a_plain_sum_and_leave_the_buffers_zeroed() -> None
         ProductRecord(f"S{i}", f"Шоколад «Бренд{i % 7}» молочный {i}0 г", f"品牌{i % 5}牛奶巧克力 {i}0克")
         for i in range(60)
     ]
-    index = ProductIndex(recs)
-    index._budget = index._check = 10**9  # read every gram: the sums must be exact
+    postings = ProductIndex(recs)._postings
+    postings.budget = postings.check = 10**9  # read every gram: the sums must be exact
     for text in ("шоколад бренд3", "牛奶巧克力 30克", "шаколад", "品牌2"):
-        qgrams = index._query_grams(analyse(text))
-        cand, spelt, sounded = index._candidates(index._postings.present(qgrams), sound=True)
+        qgrams = query_grams(analyse(text))
+        cand, spelt, sounded = postings.candidates(postings.present(qgrams), sound=True)
         plain: dict[int, list[float]] = {}
         for g in qgrams:
-            for pid in index._postings.get(g):
+            for pid in postings.get(g):
                 sums = plain.setdefault(int(pid), [0.0, 0.0])
-                kind = _gram_kind(g)
-                if kind != _SOUND:
-                    sums[0] += index._postings.idf(g)
-                if kind != _SPELT:
-                    sums[1] += index._postings.idf(g)
+                kind = gram_kind(g)
+                if kind != SOUND:
+                    sums[0] += postings.idf(g)
+                if kind != SPELT:
+                    sums[1] += postings.idf(g)
         assert cand.tolist() == sorted(plain)
         assert sounded is not None
         for pid, s, p in zip(cand.tolist(), spelt.tolist(), sounded.tolist(), strict=True):
             assert math.isclose(s, plain[pid][0], abs_tol=1e-8) and math.isclose(
                 p, plain[pid][1], abs_tol=1e-8
             )
-        assert not any(buf.any() for buf in index._buffers())
+        assert not any(buf.any() for buf in postings.buffers())
 
 
 def test_repeated_texts_index_like_unique_ones() -> None:
