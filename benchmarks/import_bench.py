@@ -2,7 +2,7 @@
 
     python benchmarks/import_bench.py [--rows 100000] [--baseline-rows 5000] [--postgres URL]
 
-Target (issue 2): 100,000 catalog rows into SQLite in under 20 s on the 2-core machine.
+Target: 100,000 catalog rows into SQLite in under 20 s on the 2-core machine.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from bot.storage.runtime import open_database
 from intents import Understander
 
 DEFAULT_LABELLED = PROJECT_ROOT / "tests" / "data" / "labelled.jsonl"
-#: CI floors (issue 3): intent accuracy per language, product top-1, order numbers.
+#: CI floors: intent accuracy per language, product top-1, order numbers.
 FLOORS = {"intent": 0.95, "product_top1": 0.90, "order_no": 1.0}
 #: The split of a labelled set that the matcher was not tuned on.
 HOLDOUT = "holdout"

@@ -48,7 +48,7 @@ async def load_records(session: AsyncSession) -> list[ProductRecord]:
 
 
 class CatalogIndex:
-    """Holds the Understander; rebuilds it in the background when the catalog changed.
+    """Holds the Understander; rebuilds it (in a worker thread, the callers waiting) when the catalog changed.
 
     The per-message path only reads `understander`; the freshness check (one cheap aggregate query)
     runs at most every `check_every` seconds.

@@ -1,7 +1,7 @@
 """CI's accuracy floors, on every labelled set in tests/data.
 
 - demo: tests/data/labelled.jsonl over the demo shop, the set the matcher was tuned on (its holdout
-  part excepted). The issue's floors: intent 95% in either language, product top-1 90%, every order
+  part excepted). The floors: intent 95% in either language, product top-1 90%, every order
   number.
 - shop2: written blind over another shop (tests/data/shop2) by someone who saw neither the matcher
   nor the demo shop; its misses were then used for tuning. Same floors.

@@ -1,4 +1,4 @@
-"""The demo shop of catalog_data/ loads cleanly, twice, on both databases, and is what issue 2 asks."""
+"""The demo shop of catalog_data/ loads cleanly, twice, on both databases, with what the README promises."""
 
 from __future__ import annotations
 
