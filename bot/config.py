@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     #: Updates kept while the database is down, when no Redis is configured: a file (in the working
     #: directory by default) so that a restart during the outage loses none. Empty: memory only.
     pending_spool: Path | None = Path("kefu-pending.jsonl")
+    #: The outbox (what handled updates still have to send): rows younger than the grace are left to
+    #: the process that wrote them; a process's claim on a row lapses after the lease (it died).
+    outbox_grace_seconds: float = 5.0
+    outbox_lease_seconds: float = 30.0
     data_dir: Path = PROJECT_ROOT / "catalog_data"
     locales_dir: Path = PROJECT_ROOT / "locales"
 

@@ -14,10 +14,10 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from bot.app import App
 from bot.engine.i18n import LANGS, N_, Lang
 from bot.storage.conversations import mark_blocked
-from bot.telegram.dedup import DatabaseUpdateSeen, RedisUpdateSeen, UpdateSeen
 from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests, SharedRateLimiter
 from bot.telegram.locks import Locks
-from bot.telegram.middlewares import DropRepeatedUpdates, LogContext
+from bot.telegram.middlewares import LogContext
+from bot.telegram.outbox import DeliverOnce, TelegramOutbox
 from bot.telegram.relay import StaffRelay
 from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, PollingDispatcher, UserFloodLimit
 from bot.telegram.routers.private import create_private_router
@@ -52,16 +52,13 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: 
     settings = app.settings
     storage: BaseStorage
     isolation: BaseEventIsolation
-    seen: UpdateSeen
     if redis is not None:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
         storage = RedisStorage(redis)
         isolation = RedisEventIsolation(redis)
-        seen = RedisUpdateSeen(redis)
     else:
         storage, isolation = MemoryStorage(), SimpleEventIsolation()
-        seen = DatabaseUpdateSeen(app.database.sessions)
     limiter: RateLimiter | None = None
     if settings.telegram_rate_limits:
         limiter = (
@@ -77,12 +74,23 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: 
     relay = StaffRelay(
         bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis), limiter
     )
+    # What a turn must send is written in its transaction and sent from here (the mark of the
+    # update id too: in the database, with or without Redis).
+    outbox = TelegramOutbox(
+        bot,
+        app.database.sessions,
+        app.i18n,
+        relay,
+        grace=settings.outbox_grace_seconds,
+        lease=settings.outbox_lease_seconds,
+    )
     context: dict[str, Any] = {
         "storage": storage,
         "events_isolation": isolation,
         "engine": app.engine,
         "i18n": app.i18n,
         "relay": relay,
+        "outbox": outbox,
         "app": app,
     }
     dispatcher = (
@@ -93,7 +101,7 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: 
     # Outermost first: a database failure anywhere below (dedup included) keeps the update for later.
     dispatcher.update.outer_middleware(LogContext())
     dispatcher.update.outer_middleware(KeepWhenDatabaseDown(pending, app.i18n))
-    dispatcher.update.outer_middleware(DropRepeatedUpdates(seen))
+    dispatcher.update.outer_middleware(DeliverOnce(outbox, app.database.sessions))
     dispatcher.update.outer_middleware(UserFloodLimit(settings.user_messages_per_minute, app.i18n, redis))
     if settings.staff_chat_id is not None:
         dispatcher.include_router(create_staff_router(settings.staff_chat_id, settings.staff_user_ids))
