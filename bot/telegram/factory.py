@@ -18,6 +18,7 @@ from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests, S
 from bot.telegram.locks import Locks
 from bot.telegram.middlewares import LogContext
 from bot.telegram.outbox import DeliverOnce, TelegramOutbox
+from bot.telegram.polling import HeldOffset
 from bot.telegram.relay import StaffRelay
 from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, PollingDispatcher, UserFloodLimit
 from bot.telegram.routers.private import create_private_router
@@ -29,6 +30,10 @@ COMMANDS = (
     ("orders", N_("My orders")),
     ("lang", N_("Change the language")),
 )
+
+
+class RedisPolling(HeldOffset, PollingDispatcher):
+    """Long polling with Redis: the offset held while updates are in hand, updates kept over an outage."""
 
 
 def create_bot(token: str, api_url: str) -> Bot:
@@ -93,9 +98,13 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: 
         "outbox": outbox,
         "app": app,
     }
-    dispatcher = (
-        PollingDispatcher(redis, **context) if polling and redis is not None else Dispatcher(**context)
-    )
+    dispatcher: Dispatcher
+    if polling and redis is not None:
+        dispatcher = RedisPolling(redis, **context)
+    elif polling:
+        dispatcher = HeldOffset(**context)
+    else:
+        dispatcher = Dispatcher(**context)
     pending = PendingUpdates(redis, settings.pending_spool)
     dispatcher["pending"] = pending
     # Outermost first: a database failure anywhere below (dedup included) keeps the update for later.

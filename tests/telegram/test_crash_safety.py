@@ -20,6 +20,7 @@ from webhook_process import WebhookProcess, post, resend_until_acknowledged
 
 from bot.storage.models import OutboxItem
 from bot.storage.runtime import Database
+from tests.conftest import REDIS_URL
 
 SHOPPERS = 60
 FIRST_SHOPPER = 5300000000
@@ -76,14 +77,25 @@ async def burst(url: str, updates: list[dict[str, Any]]) -> list[asyncio.Task[in
     return tasks
 
 
+@pytest.fixture(params=["no_redis", "redis"])
+def shared_state(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The bot's environment without Redis, and with it (an empty scratch Redis database)."""
+    if request.param == "no_redis":
+        return {}
+    request.getfixturevalue("redis")  # resolved here: an async test cannot ask for it by name
+    return {"KEFU_REDIS_URL": REDIS_URL}
+
+
 @pytest.mark.parametrize("kill_after", [5, 25])
 async def test_sigkill_in_the_middle_of_a_burst_loses_no_answer(
-    fake_api: FakeBotAPI, shop: Database, tmp_path: Path, kill_after: int
+    fake_api: FakeBotAPI, shop: Database, tmp_path: Path, kill_after: int, shared_state: dict[str, str]
 ) -> None:
     """60 shoppers at once on one process (paced sends, as deployed); SIGKILL once `kill_after`
-    answers are out; the unacknowledged updates re-sent to a fresh process."""
+    answers are out; the unacknowledged updates re-sent to a fresh process. With Redis the same holds
+    (it shares locks and limits; the mark is in the database)."""
+    env = {**FAST_OUTBOX, **shared_state}
     updates = shoppers_updates(fake_api)
-    first = await WebhookProcess.start(shop, fake_api.url, fake_api.token, tmp_path, **FAST_OUTBOX)
+    first = await WebhookProcess.start(shop, fake_api.url, fake_api.token, tmp_path, **env)
     try:
         tasks = await burst(first.url, updates)
         await fake_api.wait_for(
@@ -103,7 +115,7 @@ async def test_sigkill_in_the_middle_of_a_burst_loses_no_answer(
     assert unacknowledged, "the kill came after the burst: nothing was tested"
     assert answered_before < SHOPPERS
 
-    second = await WebhookProcess.start(shop, fake_api.url, fake_api.token, tmp_path, **FAST_OUTBOX)
+    second = await WebhookProcess.start(shop, fake_api.url, fake_api.token, tmp_path, **env)
     try:
         assert await resend_until_acknowledged(second.url, unacknowledged) == []
         counts = await wait_all_answered(fake_api)
@@ -151,6 +163,64 @@ async def test_sigterm_finishes_the_updates_in_hand_and_exits_0(
         left = [u for u in updates if u["update_id"] not in acknowledged]
         assert await resend_until_acknowledged(second.url, left) == []
         counts = await wait_all_answered(fake_api)
+    finally:
+        assert await second.stop(signal.SIGINT) == 0, second.tail()
+    assert sorted(counts.values()) == [1] * SHOPPERS  # every shopper answered exactly once
+
+
+async def test_long_polling_killed_in_the_middle_of_a_burst_loses_no_answer(
+    fake_api: FakeBotAPI, shop: Database, tmp_path: Path
+) -> None:
+    """`kefu run` confirms an update (the getUpdates offset) only once it is handled: killed in the
+    middle of a burst, the next process gets again what was in hand, and answers what was not."""
+    fake_api.push_updates(shoppers_updates(fake_api))
+    fake_api.delay_next("sendMessage", 0.2, times=SHOPPERS)  # many turns in hand at the kill
+    first = await WebhookProcess.start_polling(shop, fake_api.url, fake_api.token, tmp_path, **FAST_OUTBOX)
+    try:
+        await fake_api.wait_for(
+            "sendMessage", count=10, timeout=60, predicate=lambda p: int(p["chat_id"]) >= FIRST_SHOPPER
+        )
+    finally:
+        await first.kill()
+    in_flight = await sends_in_flight(shop)
+    assert sum(1 for n in answers(fake_api).values() if n) < SHOPPERS
+    second = await WebhookProcess.start_polling(shop, fake_api.url, fake_api.token, tmp_path, **FAST_OUTBOX)
+    try:
+        counts = await wait_all_answered(fake_api)
+        await asyncio.sleep(1.5)
+    finally:
+        assert await second.stop() == 0, second.tail()
+    never = [chat for chat, n in counts.items() if n == 0]
+    assert never == [], f"{len(never)} of {SHOPPERS} shoppers never answered"
+    doubled = sum(n - 1 for n in answers(fake_api).values() if n > 1)
+    assert doubled <= in_flight, f"{doubled} answers doubled, {in_flight} sends were in flight"
+
+
+async def test_long_polling_sigterm_finishes_the_updates_in_hand_and_exits_0(
+    fake_api: FakeBotAPI, shop: Database, tmp_path: Path
+) -> None:
+    """SIGTERM under long polling: no more getUpdates, the updates in hand answered, exit 0; what came
+    later is answered by the next process, and nothing twice."""
+    updates = shoppers_updates(fake_api)
+    fake_api.push_updates(updates[:40])
+    fake_api.delay_next("sendMessage", 0.3, times=SHOPPERS)
+    first = await WebhookProcess.start_polling(shop, fake_api.url, fake_api.token, tmp_path, **FAST_OUTBOX)
+    try:
+        await fake_api.wait_for(
+            "sendMessage", count=5, timeout=60, predicate=lambda p: int(p["chat_id"]) >= FIRST_SHOPPER
+        )
+        first.process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.2)
+        fake_api.push_updates(updates[40:])
+    finally:
+        assert await first.stop(signal.SIGTERM) == 0, first.tail()
+    assert await sends_in_flight(shop) == 0  # everything in hand finished and was recorded
+    later = {u["message"]["chat"]["id"] for u in updates[40:]}
+    assert not any(n for chat, n in answers(fake_api).items() if chat in later)
+    second = await WebhookProcess.start_polling(shop, fake_api.url, fake_api.token, tmp_path, **FAST_OUTBOX)
+    try:
+        counts = await wait_all_answered(fake_api)
+        await asyncio.sleep(1.5)
     finally:
         assert await second.stop(signal.SIGINT) == 0, second.tail()
     assert sorted(counts.values()) == [1] * SHOPPERS  # every shopper answered exactly once

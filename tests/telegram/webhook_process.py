@@ -1,4 +1,5 @@
-"""A real `kefu webhook` subprocess for tests, and Telegram's side of the webhook: POSTs and re-sends."""
+"""Real `kefu webhook` / `kefu run` subprocesses for tests, and Telegram's side of the webhook: POSTs
+and re-sends."""
 
 from __future__ import annotations
 
@@ -40,8 +41,31 @@ class WebhookProcess:
     async def start(
         cls, database: Database, api_url: str, token: str, workdir: Path, **env: str
     ) -> WebhookProcess:
+        """`kefu webhook` on a free port, once it answers /healthz."""
         port = free_port()
-        log = workdir / f"webhook-{port}.log"
+        hook = await cls._spawn("webhook", port, database, api_url, token, workdir, env)
+        await hook.wait_healthy()
+        return hook
+
+    @classmethod
+    async def start_polling(
+        cls, database: Database, api_url: str, token: str, workdir: Path, **env: str
+    ) -> WebhookProcess:
+        """`kefu run` (long polling the fake's getUpdates)."""
+        return await cls._spawn("run", 0, database, api_url, token, workdir, env)
+
+    @classmethod
+    async def _spawn(
+        cls,
+        command: str,
+        port: int,
+        database: Database,
+        api_url: str,
+        token: str,
+        workdir: Path,
+        env: dict[str, str],
+    ) -> WebhookProcess:
+        log = workdir / f"{command}-{port or free_port()}.log"
         environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("KEFU_")},
             "KEFU_DATABASE_URL": database.engine.url.render_as_string(hide_password=False),
@@ -54,12 +78,10 @@ class WebhookProcess:
         }
         with log.open("ab") as out:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "webhook", env=environment, cwd=workdir,
+                sys.executable, "-m", "bot.cli", command, env=environment, cwd=workdir,
                 stdout=out, stderr=out,
             )  # fmt: skip
-        hook = cls(process, port, log)
-        await hook.wait_healthy()
-        return hook
+        return cls(process, port, log)
 
     async def wait_healthy(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout
