@@ -24,6 +24,9 @@ from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, Pollin
 from bot.telegram.routers.private import create_private_router
 from bot.telegram.routers.staff import create_staff_router
 
+#: How long a chat's update lock in Redis lives at most (see create_dispatcher).
+CHAT_LOCK_SECONDS = 20
+
 COMMANDS = (
     ("start", N_("Start the conversation")),
     ("help", N_("What I can do")),
@@ -61,7 +64,10 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: 
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
         storage = RedisStorage(redis)
-        isolation = RedisEventIsolation(redis)
+        # A process killed while it held a chat's lock delays that chat's next update until the lock
+        # expires (aiogram's default: 60 s); a turn's own transaction (its update's mark, the
+        # conversation row) keeps it once and whole even if a lock ran out under it.
+        isolation = RedisEventIsolation(redis, lock_kwargs={"timeout": CHAT_LOCK_SECONDS})
     else:
         storage, isolation = MemoryStorage(), SimpleEventIsolation()
     limiter: RateLimiter | None = None
