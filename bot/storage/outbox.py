@@ -7,7 +7,6 @@ are in the database (the re-send, or any process's delivery loop, sends what is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -45,17 +44,27 @@ async def update_marked(session: AsyncSession, update_id: int) -> bool:
 
 
 def add_item(
-    session: AsyncSession, *, update_id: int | None, chat_id: int, kind: str, payload: dict[str, Any]
+    session: AsyncSession,
+    *,
+    update_id: int | None,
+    chat_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    claim_for: float | None = None,
 ) -> OutboxItem:
+    """A row to send; `claim_for`: already claimed by the writer for that long (it sends it right
+    after the commit, without another round trip to claim it)."""
+    now = utcnow()
     item = OutboxItem(
         update_id=update_id,
         chat_id=chat_id,
         kind=kind,
         payload=payload,
         state="pending",
-        attempts=0,
+        attempts=0 if claim_for is None else 1,
         progress=0,
-        due_at=utcnow(),
+        due_at=now,
+        claimed_until=None if claim_for is None else now + timedelta(seconds=claim_for),
     )
     session.add(item)
     return item
@@ -72,7 +81,6 @@ async def claim(
     session: AsyncSession,
     *,
     lease: float,
-    ids: Sequence[int] | None = None,
     update_id: int | None = None,
     older_than: float | None = None,
     limit: int = 50,
@@ -82,8 +90,6 @@ async def claim(
     loop leaves the newest to the process that wrote them)."""
     now = utcnow()
     condition = _claimable(now)
-    if ids is not None:
-        condition = and_(condition, OutboxItem.id.in_(list(ids)))
     if update_id is not None:
         condition = and_(condition, OutboxItem.update_id == update_id)
     if older_than is not None:

@@ -65,12 +65,19 @@ class TurnPlan:
     chat_id: int
     display_name: str
     origin: Origin | None = None
+    #: The rows are written already claimed this long by the process that sends them after the commit.
+    claim_for: float | None = None
     items: list[OutboxItem] = field(default_factory=list)
 
     async def __call__(self, session: AsyncSession, reply: Reply) -> None:
         def add(chat_id: int, kind: str, payload: dict[str, Any]) -> None:
             item = store.add_item(
-                session, update_id=self.update_id, chat_id=chat_id, kind=kind, payload=payload
+                session,
+                update_id=self.update_id,
+                chat_id=chat_id,
+                kind=kind,
+                payload=payload,
+                claim_for=self.claim_for,
             )
             self.items.append(item)
 
@@ -104,10 +111,6 @@ class TurnPlan:
             if reply.handoff_started:
                 add(self.chat_id, "open_topic", {"name": self.display_name})
         await session.flush()  # ids, for sending right after the commit
-
-    @property
-    def ids(self) -> list[int]:
-        return [item.id for item in self.items]
 
 
 class Permanent(Exception):
@@ -149,24 +152,24 @@ class TelegramOutbox:
         origin: Origin | None = None,
     ) -> Reply | None:
         """Run a turn with its sends in the outbox, then send them; None if the update was a repeat."""
-        plan = TurnPlan(incoming.update_id, chat_id, display_name, origin)
+        plan = TurnPlan(incoming.update_id, chat_id, display_name, origin, claim_for=self.lease)
         reply = await engine.handle_once(incoming, plan)
         if reply is None:
             assert incoming.update_id is not None
             await self.deliver_update(incoming.update_id)
             return None
         self._remember(incoming.update_id)
-        await self.deliver(plan.ids)
+        await self.deliver(plan.items)
         return reply
 
     async def close_handoff(
         self, engine: Engine, customer: int, staff_id: int | None, update_id: int | None
     ) -> Reply | None:
         """Staff's /close, with the customer's notice in the same transaction as the handoff's end."""
-        plan = TurnPlan(update_id, customer, "")
+        plan = TurnPlan(update_id, customer, "", claim_for=self.lease)
         reply = await engine.close_handoff(customer, staff_id, update_id=update_id, effects=plan)
         self._remember(update_id)
-        await self.deliver(plan.ids)
+        await self.deliver(plan.items)
         return reply
 
     def _remember(self, update_id: int | None) -> None:
@@ -178,10 +181,9 @@ class TelegramOutbox:
 
     # -- delivery -----------------------------------------------------------------------------
 
-    async def deliver(self, ids: Sequence[int]) -> None:
-        """Send these rows now (the turn that wrote them just committed)."""
-        if ids:
-            await self._claim_and_send(ids=list(ids))
+    async def deliver(self, items: Sequence[OutboxItem]) -> None:
+        """Send the rows a turn just committed (written already claimed by this process)."""
+        await self._send_all(items)
 
     async def deliver_update(self, update_id: int) -> None:
         """A repeat of an update: send whatever its first handling left unsent."""
@@ -196,7 +198,6 @@ class TelegramOutbox:
     async def _claim_and_send(
         self,
         *,
-        ids: list[int] | None = None,
         update_id: int | None = None,
         older_than: float | None = None,
         limit: int = 50,
@@ -204,8 +205,12 @@ class TelegramOutbox:
     ) -> int:
         async with self.sessions.begin() as session:
             items = await store.claim(
-                session, lease=self.lease, ids=ids, update_id=update_id, older_than=older_than, limit=limit
+                session, lease=self.lease, update_id=update_id, older_than=older_than, limit=limit
             )
+        await self._send_all(items, raise_first=raise_first)
+        return len(items)
+
+    async def _send_all(self, items: Sequence[OutboxItem], *, raise_first: bool = True) -> None:
         first_error: BaseException | None = None
         for item in items:
             error = await self._send_one(item)
@@ -216,7 +221,6 @@ class TelegramOutbox:
             # Behind a webhook the update is answered 500 and Telegram sends it again (the rows are
             # safe either way: the re-send or the delivery loop sends them).
             raise first_error
-        return len(items)
 
     async def _send_one(self, item: OutboxItem) -> BaseException | None:
         try:
