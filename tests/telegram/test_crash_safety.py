@@ -142,7 +142,7 @@ async def test_sigterm_finishes_the_updates_in_hand_and_exits_0(
             "sendMessage", count=5, timeout=60, predicate=lambda p: int(p["chat_id"]) >= FIRST_SHOPPER
         )
         first.process.send_signal(signal.SIGTERM)
-        await asyncio.sleep(0.3)
+        await first.wait_refusing()
         late = await burst(first.url, updates[40:])  # arrive while it stops
         assert await first.stop(timeout=40) == 0, first.tail()
         statuses = await asyncio.gather(*tasks, *late)
@@ -208,7 +208,7 @@ async def test_long_polling_sigterm_finishes_the_updates_in_hand_and_exits_0(
             "sendMessage", count=5, timeout=60, predicate=lambda p: int(p["chat_id"]) >= FIRST_SHOPPER
         )
         first.process.send_signal(signal.SIGTERM)
-        await asyncio.sleep(0.2)
+        await first.wait_logged("Polling stopped")
         fake_api.push_updates(updates[40:])
     finally:
         assert await first.stop(signal.SIGTERM) == 0, first.tail()

@@ -99,8 +99,27 @@ class WebhookProcess:
                     raise AssertionError(f"kefu webhook not healthy after {timeout} s:\n{self.tail()}")
                 await asyncio.sleep(0.1)
 
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+    async def wait_refusing(self, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+        """Until the port takes no new connection (a stopping webhook closed it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                _reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                return
+            writer.close()
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"kefu webhook still takes connections after {timeout} s")
+
+    async def wait_logged(self, message: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while message not in self.tail(100_000):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{message!r} not logged within {timeout} s:\n{self.tail()}")
+            await asyncio.sleep(0.05)
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
     async def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
