@@ -222,55 +222,54 @@ class TelegramOutbox:
             # safe either way: the re-send or the delivery loop sends them).
             raise first_error
 
+    async def _keep_claimed(self, item_id: int) -> None:
+        """While a send takes long (a 429 waited out, a paced queue), renew its claim, so no other
+        process takes the row as abandoned and sends it a second time."""
+        while True:
+            await asyncio.sleep(self.lease / 2)
+            try:
+                async with self.sessions.begin() as session:
+                    await store.extend(session, item_id, self.lease)
+            except Exception:  # the database away: the claim may lapse; at worst the send is doubled
+                log.warning("could not renew an outbox claim", extra={"item": item_id})
+
     async def _send_one(self, item: OutboxItem) -> BaseException | None:
+        renewing = asyncio.create_task(self._keep_claimed(item.id))
+        waiting: asyncio.Future[None] | None = None
+        failure: Exception | None = None
         try:
             waiting = await self._perform(item)
-        except Permanent as error:
-            log.warning(
-                "outbox item refused for good",
-                extra={
-                    "chat": item.chat_id,
-                    "kind": item.kind,
-                    "update_id": item.update_id,
-                    "error": str(error),
-                },
-            )
-            await self._finish(item.id, failed=str(error) or "refused")
-            return None
-        except Exception as error:  # Telegram unreachable after its retries, a 429 storm, a bug
-            attempts = item.attempts
-            if attempts >= MAX_ATTEMPTS:
-                log.error(
-                    "outbox item given up",
-                    extra={"chat": item.chat_id, "kind": item.kind, "update_id": item.update_id},
-                    exc_info=error,
-                )
-                await self._finish(item.id, failed=f"{error.__class__.__name__}: {error}"[:500])
+        except Exception as error:  # Telegram refused, unreachable after its retries, a bug
+            failure = error
+        finally:
+            renewing.cancel()
+        if failure is None:
+            if waiting is not None:
+                self._finish_later(item, waiting)
             else:
-                delay = min(MAX_DELAY, 2.0**attempts)
-                log.warning(
-                    "outbox item not sent, retrying later",
-                    extra={
-                        "chat": item.chat_id,
-                        "kind": item.kind,
-                        "update_id": item.update_id,
-                        "error": error.__class__.__name__,
-                        "delay": delay,
-                    },
-                )
-                try:
-                    async with self.sessions.begin() as session:
-                        await store.postpone(
-                            session, item.id, delay=delay, error=f"{error.__class__.__name__}: {error}"
-                        )
-                except Exception:  # the claim runs out by itself
-                    log.warning("could not postpone an outbox item", extra={"chat": item.chat_id})
-            return error
-        if waiting is not None:
-            self._finish_later(item, waiting)
-        else:
-            await self._finish(item.id)
-        return None
+                await self._finish(item.id)
+            return None
+        where = {"chat": item.chat_id, "kind": item.kind, "update_id": item.update_id}
+        reason = f"{failure.__class__.__name__}: {failure}"[:500]
+        if isinstance(failure, Permanent):
+            log.warning("outbox item refused for good", extra={**where, "error": str(failure)})
+            await self._finish(item.id, failed=str(failure) or "refused")
+            return None
+        if item.attempts >= MAX_ATTEMPTS:
+            log.error("outbox item given up", extra=where, exc_info=failure)
+            await self._finish(item.id, failed=reason)
+            return failure
+        delay = min(MAX_DELAY, 2.0**item.attempts)
+        log.warning(
+            "outbox item not sent, retrying later",
+            extra={**where, "error": failure.__class__.__name__, "delay": delay},
+        )
+        try:
+            async with self.sessions.begin() as session:
+                await store.postpone(session, item.id, delay=delay, error=reason)
+        except Exception:  # the claim runs out by itself
+            log.warning("could not postpone an outbox item", extra={"chat": item.chat_id})
+        return failure
 
     async def _finish(self, item_id: int, *, failed: str | None = None) -> None:
         async with self.sessions.begin() as session:

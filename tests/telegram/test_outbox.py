@@ -152,3 +152,22 @@ async def test_a_handoff_started_and_relayed_through_the_outbox(tg: Harness, sho
     assert kinds == [("reply", "sent"), ("open_topic", "sent"), ("to_staff", "sent")]
     [copy] = tg.fake.calls_of("copyMessage")
     assert copy["chat_id"] == STAFF_CHAT
+
+
+async def test_a_slow_send_keeps_its_claim_so_no_other_process_doubles_it(
+    fake_api: FakeBotAPI, shop: Database
+) -> None:
+    first = await start(fake_api, shop, outbox_lease_seconds=0.6)
+    second = await start(fake_api, shop, outbox_lease_seconds=0.6)
+    try:
+        await crashed_turn(first, ALICE, "你好", 720001)
+        fake_api.delay_next("sendMessage", 2.0)  # a send far longer than the lease (a 429 waited out)
+        slow = asyncio.create_task(outbox_of(first).deliver_due(older_than=0))
+        await asyncio.sleep(1.2)
+        assert await outbox_of(second).deliver_due(older_than=0) == 0  # still claimed: renewed
+        await slow
+        assert len(fake_api.sent_messages(chat_id=ALICE)) == 1
+        assert [r.state for r in await rows(shop)] == ["sent"]
+    finally:
+        await first.bot.session.close()
+        await second.bot.session.close()
