@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     pending_spool: Path | None = Path("kefu-pending.jsonl")
     #: The region whose national form imported phones may be written in (`13812345678` with CN).
     default_phone_region: str = "CN"
+    #: The outbox (what handled updates still have to send): rows younger than the grace are left to
+    #: the process that wrote them; a process's claim on a row lapses after the lease (it died).
+    outbox_grace_seconds: float = 5.0
+    outbox_lease_seconds: float = 30.0
     data_dir: Path = PROJECT_ROOT / "catalog_data"
     locales_dir: Path = PROJECT_ROOT / "locales"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ from bot.storage.conversations import (
 )
 from bot.storage.keys import contact_phone, order_key
 from bot.storage.models import Conversation, ParcelDestination
+from bot.storage.outbox import mark_update
 from intents import Understanding, detect_language
 from intents.normalize import fold
 from intents.sizes import size_variants, sizes
@@ -64,6 +66,9 @@ MAX_MISSES = 2
 #: A best product match this far ahead of the next one is "clear-cut": shown alone, no choice buttons.
 CLEAR_MARGIN = 8.0
 CLEAR_SCORE = 75.0
+#: Called inside a turn's transaction with its reply: a front-end writes what it must send there
+#: (an outbox), so the turn and its sends are committed together.
+TurnEffects = Callable[[AsyncSession, Reply], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -108,8 +113,16 @@ class Engine:
     # -- entry points -------------------------------------------------------------------------
 
     async def handle(self, incoming: Incoming) -> Reply:
+        reply = await self.handle_once(incoming)
+        return reply if reply is not None else Reply([], "repeated", "zh", handoff=False)
+
+    async def handle_once(self, incoming: Incoming, effects: TurnEffects | None = None) -> Reply | None:
+        """One turn, in one transaction with the mark of its update id and `effects`; None when that
+        update id was handled before (nothing changes then)."""
         understander = await self.catalog.get()
         async with self.sessions.begin() as session:
+            if incoming.update_id is not None and not await mark_update(session, incoming.update_id):
+                return None
             conversation = await get_conversation(session, incoming.user_id)
             conversation.blocked_bot = False  # writing to us again means it unblocked the bot
             viewer = await resolve_viewer(session, incoming.user_id, self.staff_ids)
@@ -122,6 +135,8 @@ class Engine:
             reply = await self._respond(turn, understanding)
             conversation.lang = reply.lang
             self._log(turn, understanding, reply)
+            if effects is not None:
+                await effects(session, reply)
         log.info(
             "turn",
             extra={
@@ -134,16 +149,29 @@ class Engine:
         )
         return reply
 
-    async def close_handoff(self, user_id: int, staff_id: int | None) -> Reply | None:
-        """Staff give the chat back to the bot; the customer is told in its language."""
+    async def close_handoff(
+        self,
+        user_id: int,
+        staff_id: int | None,
+        *,
+        update_id: int | None = None,
+        effects: TurnEffects | None = None,
+    ) -> Reply | None:
+        """Staff give the chat back to the bot; the customer is told in its language. None when the
+        chat was not handed over, or `update_id` was handled before."""
         async with self.sessions.begin() as session:
+            if update_id is not None and not await mark_update(session, update_id):
+                return None
             conversation = await find_conversation(session, user_id)
             if conversation is None or not await close_handoff(session, conversation, staff_id):
                 return None
             lang: Lang = "ru" if conversation.lang == "ru" else "zh"
             text = self.i18n[lang]._("Our colleague has finished; I'm back to help you. Ask me anything.")
             log_message(session, conversation, direction="out", author="bot", text=text, lang=lang)
-            return Reply([text], "human_handoff", lang, handoff=False)
+            reply = Reply([text], "human_handoff", lang, handoff=False)
+            if effects is not None:
+                await effects(session, reply)
+            return reply
 
     async def staff_card(self, user_id: int, display_name: str, staff_lang: Lang) -> str:
         """The context staff see first in a new topic: who, role, language, recent turns, orders."""

@@ -22,6 +22,9 @@ class Incoming:
     #: Callback data of an inline button (ids only, under 64 bytes).
     callback: str | None = None
     telegram_message_id: int | None = None
+    #: The channel's id of this event (Telegram's update_id): a turn with an id already handled is a
+    #: repeat and changes nothing (see `Engine.handle_once`).
+    update_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -376,3 +376,34 @@ class FailedUpdate(Base):
     #: When `kefu failed retry` asked for a replay, and when a bot process last claimed it.
     retry_requested_at: Mapped[datetime | None]
     retried_at: Mapped[datetime | None]
+
+
+class OutboxItem(Base):
+    """Something a handled update still has to send (a reply, a notification, a step of the staff
+    relay), written in the update's own transaction: a process killed between handling and sending
+    leaves the row, and whichever process claims it next sends it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state_known"),
+        Index("ix_outbox_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The Telegram update whose handling wrote it (a re-send of that update delivers what is left).
+    update_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    #: The chat it goes to (or is about): sends to one chat keep their order by id.
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    #: reply | text | to_staff | open_topic
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: Parts of a long text already sent, so a retry does not send them again.
+    progress: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A process that took the row owns it until then; after that (it died) another may take it.
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -14,14 +14,18 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from bot.app import App
 from bot.engine.i18n import LANGS, N_, Lang
 from bot.storage.conversations import mark_blocked
-from bot.telegram.dedup import DatabaseUpdateSeen, RedisUpdateSeen, UpdateSeen
 from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests, SharedRateLimiter
 from bot.telegram.locks import Locks
-from bot.telegram.middlewares import DropRepeatedUpdates, LogContext
+from bot.telegram.middlewares import LogContext
+from bot.telegram.outbox import DeliverOnce, TelegramOutbox
+from bot.telegram.polling import HeldOffset
 from bot.telegram.relay import StaffRelay
 from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, PollingDispatcher, UserFloodLimit
 from bot.telegram.routers.private import create_private_router
 from bot.telegram.routers.staff import create_staff_router
+
+#: How long a chat's update lock in Redis lives at most (see create_dispatcher).
+CHAT_LOCK_SECONDS = 20
 
 COMMANDS = (
     ("start", N_("Start the conversation")),
@@ -29,6 +33,10 @@ COMMANDS = (
     ("orders", N_("My orders")),
     ("lang", N_("Change the language")),
 )
+
+
+class RedisPolling(HeldOffset, PollingDispatcher):
+    """Long polling with Redis: the offset held while updates are in hand, updates kept over an outage."""
 
 
 def create_bot(token: str, api_url: str) -> Bot:
@@ -52,16 +60,16 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: 
     settings = app.settings
     storage: BaseStorage
     isolation: BaseEventIsolation
-    seen: UpdateSeen
     if redis is not None:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
         storage = RedisStorage(redis)
-        isolation = RedisEventIsolation(redis)
-        seen = RedisUpdateSeen(redis)
+        # A process killed while it held a chat's lock delays that chat's next update until the lock
+        # expires (aiogram's default: 60 s); a turn's own transaction (its update's mark, the
+        # conversation row) keeps it once and whole even if a lock ran out under it.
+        isolation = RedisEventIsolation(redis, lock_kwargs={"timeout": CHAT_LOCK_SECONDS})
     else:
         storage, isolation = MemoryStorage(), SimpleEventIsolation()
-        seen = DatabaseUpdateSeen(app.database.sessions)
     limiter: RateLimiter | None = None
     if settings.telegram_rate_limits:
         limiter = (
@@ -77,23 +85,38 @@ def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: 
     relay = StaffRelay(
         bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis), limiter
     )
+    # What a turn must send is written in its transaction and sent from here (the mark of the
+    # update id too: in the database, with or without Redis).
+    outbox = TelegramOutbox(
+        bot,
+        app.database.sessions,
+        app.i18n,
+        relay,
+        grace=settings.outbox_grace_seconds,
+        lease=settings.outbox_lease_seconds,
+    )
     context: dict[str, Any] = {
         "storage": storage,
         "events_isolation": isolation,
         "engine": app.engine,
         "i18n": app.i18n,
         "relay": relay,
+        "outbox": outbox,
         "app": app,
     }
-    dispatcher = (
-        PollingDispatcher(redis, **context) if polling and redis is not None else Dispatcher(**context)
-    )
+    dispatcher: Dispatcher
+    if polling and redis is not None:
+        dispatcher = RedisPolling(redis, **context)
+    elif polling:
+        dispatcher = HeldOffset(**context)
+    else:
+        dispatcher = Dispatcher(**context)
     pending = PendingUpdates(redis, settings.pending_spool)
     dispatcher["pending"] = pending
     # Outermost first: a database failure anywhere below (dedup included) keeps the update for later.
     dispatcher.update.outer_middleware(LogContext())
     dispatcher.update.outer_middleware(KeepWhenDatabaseDown(pending, app.i18n))
-    dispatcher.update.outer_middleware(DropRepeatedUpdates(seen))
+    dispatcher.update.outer_middleware(DeliverOnce(outbox, app.database.sessions))
     dispatcher.update.outer_middleware(UserFloodLimit(settings.user_messages_per_minute, app.i18n, redis))
     if settings.staff_chat_id is not None:
         dispatcher.include_router(create_staff_router(settings.staff_chat_id, settings.staff_user_ids))

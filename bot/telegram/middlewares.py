@@ -10,46 +10,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 from bot import logs
-from bot.telegram.dedup import UpdateSeen
 
 log = logging.getLogger(__name__)
-
-
-class DropRepeatedUpdates(BaseMiddleware):
-    """aiogram does not de-duplicate updates; a repeat of an update_id is dropped here."""
-
-    def __init__(self, seen: UpdateSeen) -> None:
-        self.seen = seen
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if data.get("kefu_replay"):
-            # a kept update coming back is handled whatever the store says (it may have been marked
-            # before its failure and not forgotten), and marked, so a later re-send of it is dropped
-            if isinstance(event, Update):
-                try:
-                    await self.seen.first_time(event.update_id)
-                except Exception:
-                    log.warning("could not mark a replayed update", extra={"update_id": event.update_id})
-            return await handler(event, data)
-        if not isinstance(event, Update):
-            return await handler(event, data)
-        if not await self.seen.first_time(event.update_id):
-            log.info("repeated update dropped", extra={"update_id": event.update_id})
-            return None
-        try:
-            return await handler(event, data)
-        except Exception:
-            # Handling failed (Telegram unreachable after retries, a bug): let the re-send through.
-            try:
-                await self.seen.forget(event.update_id)
-            except Exception:
-                log.warning("could not forget a failed update", extra={"update_id": event.update_id})
-            raise
 
 
 class LogContext(BaseMiddleware):

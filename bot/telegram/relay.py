@@ -117,7 +117,7 @@ class StaffRelay:
     staff_lang: Lang
     locks: Locks
     limiter: RateLimiter | None = None
-    _merging: dict[int, list[str]] = field(default_factory=dict)
+    _merging: dict[int, list[tuple[str, asyncio.Future[None]]]] = field(default_factory=dict)
     _flushing: set[asyncio.Task[None]] = field(default_factory=set)
 
     def _congested(self) -> bool:
@@ -125,18 +125,27 @@ class StaffRelay:
             return False
         return self.limiter.backlog(self.staff_chat_id) > MERGE_AFTER_SECONDS
 
-    async def _merge(self, thread_id: int, display_name: str, text: str) -> None:
+    def merge_wait(self) -> float:
+        """Seconds until the staff group's queue admits a post (how long a merged text may wait)."""
+        if self.limiter is None or self.staff_chat_id is None:
+            return 0.0
+        return self.limiter.backlog(self.staff_chat_id)
+
+    async def _merge(self, thread_id: int, display_name: str, text: str) -> asyncio.Future[None]:
         """Queue a customer's text for one combined post in its topic (~20 posts a minute per group):
         several messages then cost one post, and none is dropped. The handler returns at once, so the
-        customer's next messages (handled in order, one at a time) can join the waiting post."""
+        customer's next messages (handled in order, one at a time) can join the waiting post; the
+        future is done when the post is out."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiting = self._merging.get(thread_id)
         if waiting is not None:
-            waiting.append(text)
-            return
-        self._merging[thread_id] = [text]
+            waiting.append((text, done))
+            return done
+        self._merging[thread_id] = [(text, done)]
         task = asyncio.create_task(self._flush_merged(thread_id, display_name))
         self._flushing.add(task)
         task.add_done_callback(self._flushing.discard)
+        return done
 
     async def _flush_merged(self, thread_id: int, display_name: str) -> None:
         assert self.staff_chat_id is not None and self.limiter is not None
@@ -144,12 +153,21 @@ class StaffRelay:
             # Wait until the group's queue would admit a post; texts arriving meanwhile join this one.
             await asyncio.sleep(self.limiter.backlog(self.staff_chat_id))
         finally:
-            texts = self._merging.pop(thread_id)
-        body = "\n".join(f"💬 {display_name}: {t}" for t in texts)
-        for part in split_message(body):
-            await self.bot.send_message(
-                self.staff_chat_id, part, message_thread_id=thread_id, parse_mode=None
-            )
+            batch = self._merging.pop(thread_id)
+        body = "\n".join(f"💬 {display_name}: {t}" for t, _ in batch)
+        try:
+            for part in split_message(body):
+                await self.bot.send_message(
+                    self.staff_chat_id, part, message_thread_id=thread_id, parse_mode=None
+                )
+        except BaseException as error:
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+            raise
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)
 
     async def ensure_topic(self, user_id: int, display_name: str, *, recreate: bool = False) -> int | None:
         """The customer's topic, created (with its context card) exactly once, even under a race."""
@@ -175,30 +193,44 @@ class StaffRelay:
             await send_text(self.bot, self.staff_chat_id, card, thread_id=topic.message_thread_id)
             return topic.message_thread_id
 
-    async def to_staff(self, message: Message, display_name: str) -> None:
+    async def to_staff(self, message: Message, display_name: str) -> asyncio.Future[None] | None:
         """Copy a customer's message into its topic (re-creating a topic staff deleted)."""
+        reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
+        return await self.copy_to_staff(
+            message.chat.id, message.message_id, display_name, text=message.text, reply_to=reply_to
+        )
+
+    async def copy_to_staff(
+        self,
+        user_id: int,
+        message_id: int,
+        display_name: str,
+        *,
+        text: str | None = None,
+        reply_to: int | None = None,
+    ) -> asyncio.Future[None] | None:
+        """Copy message `message_id` of the customer's chat into its topic. While the staff group is
+        congested a text joins a merged post instead: the future is done once that post is out."""
         if self.staff_chat_id is None:
-            return
-        user_id = message.chat.id
+            return None
         display_name = visible_text(display_name) or str(user_id)
         for attempt in range(2):
             thread_id = await self.ensure_topic(user_id, display_name, recreate=attempt > 0)
             if thread_id is None:
-                return
-            if message.text and self._congested():
-                await self._merge(thread_id, display_name, message.text)
-                return
-            reply_to = None
-            if message.reply_to_message is not None:
+                return None
+            if text and self._congested():
+                return await self._merge(thread_id, display_name, text)
+            staff_reply_to = None
+            if reply_to is not None:
                 async with self.sessions() as session:
-                    reply_to = await staff_copy_of(session, user_id, message.reply_to_message.message_id)
+                    staff_reply_to = await staff_copy_of(session, user_id, reply_to)
             try:
                 copy = await self.bot.copy_message(
                     self.staff_chat_id,
                     from_chat_id=user_id,
-                    message_id=message.message_id,
+                    message_id=message_id,
                     message_thread_id=thread_id,
-                    reply_parameters=_reply_to(reply_to),
+                    reply_parameters=_reply_to(staff_reply_to),
                 )
             except TelegramBadRequest as error:
                 if topic_gone(error) and attempt == 0:
@@ -210,11 +242,12 @@ class StaffRelay:
                 await save_pair(
                     session,
                     conversation.id,
-                    (user_id, message.message_id),
+                    (user_id, message_id),
                     (self.staff_chat_id, copy.message_id),
                     "to_staff",
                 )
-            return
+            return None
+        return None
 
     async def open(self, user_id: int, display_name: str) -> None:
         """A handoff started: make sure the topic exists and carries the context card."""

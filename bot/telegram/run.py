@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import signal
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -17,10 +18,13 @@ from bot.app import App, build_app
 from bot.config import Settings
 from bot.storage.runtime import open_database
 from bot.telegram.factory import create_bot, create_dispatcher, create_redis, set_commands
+from bot.telegram.outbox import TelegramOutbox
 from bot.telegram.resilience import replay_pending
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+#: How long a stopping webhook process waits for the updates in hand.
+SHUTDOWN_SECONDS = 20.0
 
 NO_TOKEN = """kefu needs a Telegram bot token to run.
 
@@ -39,17 +43,32 @@ async def run_polling(settings: Settings) -> int:
         bot = create_bot(settings.telegram_token, settings.telegram_api_url)
         redis = create_redis(settings.redis_url)
         dispatcher = create_dispatcher(app, bot, redis, polling=True)
+        outbox: TelegramOutbox = dispatcher["outbox"]
         replayer = asyncio.create_task(replay_pending(dispatcher, bot, db.engine, dispatcher["pending"]))
+        sender = asyncio.create_task(outbox.run())
         try:
             await set_commands(bot, app)
             # Long polling and a webhook exclude each other; this does not drop pending updates.
             await bot.delete_webhook(drop_pending_updates=False)
-            await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
+            # SIGTERM/SIGINT stop the polling; the updates in hand are finished below.
+            await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False)
+            await finish_in_hand(dispatcher)
+            await outbox.flush()
         finally:
             replayer.cancel()
+            sender.cancel()
+            await bot.session.close()
             if redis is not None:
                 await redis.aclose()
     return 0
+
+
+async def finish_in_hand(dispatcher: Dispatcher, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    """Let the updates being handled when polling stopped finish (aiogram runs each as a task)."""
+    tasks = set(getattr(dispatcher, "_handle_update_tasks", ()))
+    if tasks:
+        log.info("finishing updates in hand", extra={"count": len(tasks)})
+        await asyncio.wait(tasks, timeout=timeout)
 
 
 def create_webhook_app(app: App, bot: Bot, dispatcher: Dispatcher, secret: str) -> web.Application:
@@ -131,12 +150,20 @@ async def run_webhook(settings: Settings) -> int:
         bot = create_bot(settings.telegram_token, settings.telegram_api_url)
         redis = create_redis(settings.redis_url)
         dispatcher = create_dispatcher(app, bot, redis)
+        outbox: TelegramOutbox = dispatcher["outbox"]
         web_app = create_webhook_app(app, bot, dispatcher, settings.webhook_secret)
-        runner = web.AppRunner(web_app)
+        # Stopping waits this long for the updates in hand (keep the supervisor's grace above it).
+        runner = web.AppRunner(web_app, shutdown_timeout=SHUTDOWN_SECONDS)
         await runner.setup()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
         site = web.TCPSite(runner, host or "127.0.0.1", int(port))
         await site.start()
         replayer = asyncio.create_task(replay_pending(dispatcher, bot, db.engine, dispatcher["pending"]))
+        sender = asyncio.create_task(outbox.run())
+        cleaned = False
         try:
             await set_commands(bot, app)
             if settings.webhook_url:
@@ -144,11 +171,23 @@ async def run_webhook(settings: Settings) -> int:
                     webhook_endpoint(settings.webhook_url), secret_token=settings.webhook_secret
                 )
             log.info("webhook listening", extra={"listen": settings.webhook_listen})
-            await asyncio.Event().wait()
+            await stop.wait()
+            # Stop taking updates (new connections are refused: Telegram sends them to another
+            # process or later), finish the ones in hand, then send what the outbox still holds.
+            log.info("stopping: finishing the updates in hand")
+            await runner.cleanup()
+            cleaned = True
+            sender.cancel()
+            flushed = await outbox.flush()
+            log.info("stopped", extra={"outbox_sent": flushed})
         finally:
             # Shutting one process down deletes neither the webhook nor the commands: others may still run.
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
             replayer.cancel()
-            await runner.cleanup()
+            sender.cancel()
+            if not cleaned:
+                await runner.cleanup()
             await bot.session.close()
             if redis is not None:
                 await redis.aclose()

@@ -1,16 +1,14 @@
-"""Sending the engine's replies: plain text (nothing a user wrote becomes markup), split under the limit."""
+"""Sending plain text (nothing a user wrote becomes markup), split under the limit. A turn's replies go
+through the outbox (bot/telegram/outbox.py), which splits the same way."""
 
 from __future__ import annotations
 
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from bot.engine.i18n import I18n
-from bot.engine.messages import Reply
-from bot.telegram.keyboards import contact_keyboard, inline_keyboard
 from bot.telegram.split import split_message
 
 log = logging.getLogger(__name__)
@@ -42,21 +40,4 @@ async def send_text(
             log.warning("send not confirmed (timeout)", extra={"chat": chat_id})
             continue
         ids.append(message.message_id)
-    return ids
-
-
-async def send_reply(bot: Bot, chat_id: int, reply: Reply, i18n: I18n) -> list[int]:
-    if not reply.text:
-        return []
-    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
-    if reply.request_contact:
-        markup = contact_keyboard(i18n[reply.lang])
-    else:
-        markup = inline_keyboard(reply.buttons)
-    ids = await send_text(bot, chat_id, reply.text, markup)
-    for note in reply.notifications:
-        try:
-            await send_text(bot, note.user_id, note.text)
-        except TelegramAPIError as exc:  # a customer who blocked the bot must not fail the supplier's turn
-            log.warning("notification not delivered", extra={"chat": note.user_id, "error": str(exc)})
     return ids

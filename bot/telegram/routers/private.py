@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.engine.conversation import Engine
-from bot.engine.i18n import I18n
-from bot.engine.messages import Incoming, Reply
+from bot.engine.messages import Incoming
 from bot.telegram.content import is_service, visible_text
+from bot.telegram.outbox import Origin, TelegramOutbox
 from bot.telegram.relay import StaffRelay
-from bot.telegram.sender import send_reply
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +33,10 @@ def create_private_router() -> Router:
     router.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
 
-    async def deliver(message: Message, reply: Reply, bot: Bot, i18n: I18n, relay: StaffRelay) -> None:
-        if reply.to_staff:
-            # People hold the chat: the customer's message goes to its topic, the bot stays quiet.
-            await relay.to_staff(message, display_name(message.from_user))
-            return
-        await send_reply(bot, message.chat.id, reply, i18n)
-        if reply.handoff_started:
-            await relay.open(message.chat.id, display_name(message.from_user))
-
     @router.message(F.contact)
-    async def on_contact(message: Message, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay) -> None:
+    async def on_contact(
+        message: Message, event_update: Update, engine: Engine, outbox: TelegramOutbox
+    ) -> None:
         assert message.from_user is not None and message.contact is not None
         incoming = Incoming(
             message.from_user.id,
@@ -54,15 +46,24 @@ def create_private_router() -> Router:
             # none (the engine then asks for the button).
             contact_user_id=message.contact.user_id,
             telegram_message_id=message.message_id,
+            update_id=event_update.update_id,
         )
-        await deliver(message, await engine.handle(incoming), bot, i18n, relay)
+        await outbox.turn(
+            engine,
+            incoming,
+            chat_id=message.chat.id,
+            display_name=display_name(message.from_user),
+            origin=Origin.of(message),
+        )
 
     @router.message(is_service)
     async def on_service(message: Message) -> None:
         """Pins, auto-delete timer changes and the like: nothing to answer, nothing to relay."""
 
     @router.message()
-    async def on_message(message: Message, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay) -> None:
+    async def on_message(
+        message: Message, event_update: Update, engine: Engine, outbox: TelegramOutbox
+    ) -> None:
         """Text, and media (stickers, photos, voice): relayed during a handoff, otherwise answered; a
         caption is read as text, media without one gets a polite word from the engine."""
         if message.from_user is None:
@@ -72,26 +73,39 @@ def create_private_router() -> Router:
             message.text or message.caption or "",
             message.from_user.language_code,
             telegram_message_id=message.message_id,
+            update_id=event_update.update_id,
         )
-        await deliver(message, await engine.handle(incoming), bot, i18n, relay)
+        await outbox.turn(
+            engine,
+            incoming,
+            chat_id=message.chat.id,
+            display_name=display_name(message.from_user),
+            origin=Origin.of(message),
+        )
 
     @router.edited_message()
-    async def on_edit(message: Message, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay) -> None:
+    async def on_edit(
+        message: Message, event_update: Update, engine: Engine, relay: StaffRelay, outbox: TelegramOutbox
+    ) -> None:
         if message.from_user is None:
             return
         if await relay.edit_from_customer(message):
             return
-        # Outside a handoff an edit is a corrected question: answer it again.
+        # Outside a handoff an edit is a corrected question: answer it again (during one, it is not
+        # copied again: the copy of the original was edited above, or there is none).
         incoming = Incoming(
-            message.from_user.id, message.text or message.caption or "", message.from_user.language_code
+            message.from_user.id,
+            message.text or message.caption or "",
+            message.from_user.language_code,
+            update_id=event_update.update_id,
         )
-        reply = await engine.handle(incoming)
-        if not reply.to_staff:
-            await send_reply(bot, message.chat.id, reply, i18n)
+        await outbox.turn(
+            engine, incoming, chat_id=message.chat.id, display_name=display_name(message.from_user)
+        )
 
     @router.callback_query()
     async def on_button(
-        query: CallbackQuery, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay
+        query: CallbackQuery, event_update: Update, engine: Engine, outbox: TelegramOutbox
     ) -> None:
         try:
             await query.answer()  # stops the button's spinner; never retried (it expires), never fatal
@@ -99,12 +113,14 @@ def create_private_router() -> Router:
             log.info("callback answer failed", extra={"chat": query.from_user.id, "error": str(error)})
         if query.message is None or not query.data:
             return
-        incoming = Incoming(query.from_user.id, lang_code=query.from_user.language_code, callback=query.data)
-        reply = await engine.handle(incoming)
-        if reply.to_staff:
-            return
-        await send_reply(bot, query.from_user.id, reply, i18n)
-        if reply.handoff_started:
-            await relay.open(query.from_user.id, display_name(query.from_user))
+        incoming = Incoming(
+            query.from_user.id,
+            lang_code=query.from_user.language_code,
+            callback=query.data,
+            update_id=event_update.update_id,
+        )
+        await outbox.turn(
+            engine, incoming, chat_id=query.from_user.id, display_name=display_name(query.from_user)
+        )
 
     return router

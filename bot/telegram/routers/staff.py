@@ -6,11 +6,12 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, Filter
-from aiogram.types import Message
+from aiogram.types import Message, Update
 
 from bot.engine.conversation import Engine
 from bot.engine.i18n import I18n
 from bot.telegram.content import is_service
+from bot.telegram.outbox import TelegramOutbox
 from bot.telegram.relay import StaffRelay
 from bot.telegram.sender import send_text
 
@@ -43,14 +44,20 @@ def create_staff_router(staff_chat_id: int, staff_ids: frozenset[int]) -> Router
 
     @router.message(acting, Command("close"))
     async def close(
-        message: Message, thread_id: int, bot: Bot, engine: Engine, i18n: I18n, relay: StaffRelay
+        message: Message,
+        thread_id: int,
+        event_update: Update,
+        engine: Engine,
+        i18n: I18n,
+        relay: StaffRelay,
+        outbox: TelegramOutbox,
     ) -> None:
         customer = await relay.customer_of(thread_id)
         if customer is None:
             return
-        reply = await engine.close_handoff(customer, message.from_user.id if message.from_user else None)
-        if reply is not None:
-            await send_text(bot, customer, reply.text)
+        staff_id = message.from_user.id if message.from_user else None
+        # The customer's notice is written with the handoff's end and sent from the outbox.
+        await outbox.close_handoff(engine, customer, staff_id, event_update.update_id)
         tr = i18n[relay.staff_lang]
         await message.reply(tr._("Closed: the bot answers this customer again."))
 
