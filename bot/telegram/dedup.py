@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.storage.db import dialect_insert
 from bot.storage.models import ProcessedUpdate
 from bot.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 #: Telegram gives up re-sending an update after about a day.
 KEEP = timedelta(days=2)
@@ -23,7 +26,7 @@ class UpdateSeen(Protocol):
 
 
 class RedisUpdateSeen:
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
     async def first_time(self, update_id: int) -> bool:

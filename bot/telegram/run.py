@@ -36,7 +36,7 @@ async def run_polling(settings: Settings) -> int:
     async with open_database(settings.database_url) as db:
         app = build_app(settings, db)
         assert settings.telegram_token
-        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        bot = create_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
         redis = create_redis(settings.redis_url)
         dispatcher = create_dispatcher(app, bot, redis, polling=True)
         replayer = asyncio.create_task(replay_pending(dispatcher, bot, db.engine, dispatcher["pending"]))
@@ -111,11 +111,12 @@ async def register_webhook(settings: Settings) -> int:
     async with open_database(settings.database_url) as db:
         app = build_app(settings, db)
         assert settings.telegram_token and settings.webhook_secret
-        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        bot = create_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
         try:
             await set_commands(bot, app)
             await bot.set_webhook(
-                webhook_endpoint(settings.webhook_url), secret_token=settings.webhook_secret
+                webhook_endpoint(settings.webhook_url),
+                secret_token=settings.webhook_secret.get_secret_value(),
             )
         finally:
             await bot.session.close()
@@ -128,10 +129,10 @@ async def run_webhook(settings: Settings) -> int:
     async with open_database(settings.database_url) as db:
         app = build_app(settings, db)
         assert settings.telegram_token and settings.webhook_secret
-        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        bot = create_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
         redis = create_redis(settings.redis_url)
         dispatcher = create_dispatcher(app, bot, redis)
-        web_app = create_webhook_app(app, bot, dispatcher, settings.webhook_secret)
+        web_app = create_webhook_app(app, bot, dispatcher, settings.webhook_secret.get_secret_value())
         runner = web.AppRunner(web_app)
         await runner.setup()
         site = web.TCPSite(runner, host or "127.0.0.1", int(port))
@@ -141,7 +142,8 @@ async def run_webhook(settings: Settings) -> int:
             await set_commands(bot, app)
             if settings.webhook_url:
                 await bot.set_webhook(
-                    webhook_endpoint(settings.webhook_url), secret_token=settings.webhook_secret
+                    webhook_endpoint(settings.webhook_url),
+                    secret_token=settings.webhook_secret.get_secret_value(),
                 )
             log.info("webhook listening", extra={"listen": settings.webhook_listen})
             await asyncio.Event().wait()
