@@ -1,4 +1,4 @@
-"""The `kefu` command line: one sub-command per job (see README and shared/interfaces.md)."""
+"""The `kefu` command line: one sub-command per job (see README and docs/interfaces.md)."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ async def _bot_username(settings: Settings) -> str:
     from aiogram.client.telegram import TelegramAPIServer
 
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    bot = Bot(settings.telegram_token, session=session)
+    bot = Bot(settings.telegram_token.get_secret_value(), session=session)
     try:
         me = await bot.get_me()
         return me.username or "your_bot"

@@ -1,4 +1,4 @@
-"""Settings, read once from the environment (and a `.env` file) — see shared/interfaces.md."""
+"""Settings, read once from the environment (and a `.env` file); docs/interfaces.md lists the variables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The checkout (or installed tree) root: catalog_data/ and locales/ live beside bot/.
@@ -19,12 +19,13 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
-    telegram_token: str | None = None
+    #: Secrets are `SecretStr` so that a logged or printed Settings shows `**********`, never the value.
+    telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     staff_chat_id: int | None = None
     staff_user_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     webhook_listen: str = "127.0.0.1:8080"
-    webhook_secret: str | None = None
+    webhook_secret: SecretStr | None = None
     webhook_url: str | None = None
     #: The language of the context cards and notices the bot posts in the staff group.
     staff_lang: str = "zh"

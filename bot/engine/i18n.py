@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
@@ -19,7 +18,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
 
-Lang = Literal["zh", "ru"]
+from bot.storage.types import Lang as Lang  # the storage layer's, re-exported for the engine
+
 LANGS: tuple[Lang, ...] = ("zh", "ru")
 DOMAIN = "messages"
 BABEL_LOCALES: dict[Lang, str] = {"zh": "zh_Hans_CN", "ru": "ru_RU"}

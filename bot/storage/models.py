@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.storage.types import Money, UTCDateTime, utcnow
+from bot.storage.types import Lang, Money, UTCDateTime, utcnow
 
 # Stable constraint names, so migrations can alter them on both databases.
 NAMING_CONVENTION = {
@@ -245,7 +245,7 @@ class Conversation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    lang: Mapped[str | None] = mapped_column(String(8))
+    lang: Mapped[Lang | None] = mapped_column(String(8))
     #: Short-lived dialogue context (last product discussed, misses in a row...).
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     handoff_active: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -271,7 +271,7 @@ class Message(Base):
     #: bot | customer | supplier | staff: who wrote it (staff replies relayed during a handoff).
     author: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text, default="")
-    lang: Mapped[str | None] = mapped_column(String(8))
+    lang: Mapped[Lang | None] = mapped_column(String(8))
     intent: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float | None]
     #: What the matcher found (skus with scores, order number), for the staff context card.

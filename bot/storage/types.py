@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import BigInteger, DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
+
+#: The languages the shop speaks; a `lang` column holds one of them (or nothing yet).
+Lang = Literal["zh", "ru"]
 
 
 class Money(TypeDecorator[Decimal]):

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -24,6 +24,9 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +237,7 @@ class SharedRateLimiter(RateLimiter):
     """The same limits shared by every bot process through Redis (Telegram counts per bot, not per
     process); falls back to this process's own state while Redis is unreachable."""
 
-    def __init__(self, limits: OutboxLimits, redis: Any) -> None:
+    def __init__(self, limits: OutboxLimits, redis: Redis) -> None:
         super().__init__(limits)
         self.redis = redis
         self._script = redis.register_script(_GCRA)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -23,6 +23,9 @@ from bot.telegram.relay import StaffRelay
 from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, PollingDispatcher, UserFloodLimit
 from bot.telegram.routers.private import create_private_router
 from bot.telegram.routers.staff import create_staff_router
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 #: How long a chat's update lock in Redis lives at most (see create_dispatcher).
 CHAT_LOCK_SECONDS = 20
@@ -45,7 +48,7 @@ def create_bot(token: str, api_url: str) -> Bot:
     return Bot(token, session=session)
 
 
-def create_redis(url: str | None) -> Any | None:
+def create_redis(url: str | None) -> Redis | None:
     if not url:
         return None
     from redis.asyncio import Redis
@@ -53,7 +56,7 @@ def create_redis(url: str | None) -> Any | None:
     return Redis.from_url(url)
 
 
-def create_dispatcher(app: App, bot: Bot, redis: Any | None = None, *, polling: bool = False) -> Dispatcher:
+def create_dispatcher(app: App, bot: Bot, redis: Redis | None = None, *, polling: bool = False) -> Dispatcher:
     """The dispatcher with its middlewares and routers. `polling`: updates come from getUpdates,
     whose offset moves on whatever happens, so one that fails for want of Redis is kept and replayed
     (behind a webhook, the 500 makes Telegram send it again)."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 class Locks:
-    def __init__(self, redis: Any | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, redis: Redis | None = None, timeout: float = 30.0) -> None:
         self._redis = redis
         self._timeout = timeout
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}

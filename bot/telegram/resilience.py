@@ -23,7 +23,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -49,6 +49,8 @@ from bot.engine.language import from_language_code
 from bot.storage.failed import claim_retries, finish_retry, record_failure
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from bot.app import App
 
 log = logging.getLogger(__name__)
@@ -145,7 +147,7 @@ class PendingUpdates:
 
     KEY = "kefu:pending-updates"
 
-    def __init__(self, redis: Any | None = None, spool: Path | None = None) -> None:
+    def __init__(self, redis: Redis | None = None, spool: Path | None = None) -> None:
         self.redis = redis
         self.spool = spool if redis is None else None
         self.memory: deque[str] = deque()
@@ -183,7 +185,7 @@ class PendingUpdates:
     async def pop_counted(self) -> tuple[dict[str, Any], int] | None:
         """The oldest kept update and how many replays of it have failed so far."""
         if self.redis is not None:
-            data = await self.redis.lpop(self.KEY)
+            data = cast("bytes | str | None", await self.redis.lpop(self.KEY))  # one item: no count given
         else:
             data = self.memory.popleft() if self.memory else None
             if data is not None:
@@ -452,7 +454,7 @@ class PollingDispatcher(Dispatcher):
     update again; under polling it would be lost. Here it is kept in memory instead, and fed again
     once Redis answers (`replay_kept`, from the replay loop)."""
 
-    def __init__(self, redis: Any, **kwargs: Any) -> None:
+    def __init__(self, redis: Redis, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.redis = redis
         self.kept: deque[tuple[Bot, Update]] = deque()
@@ -496,7 +498,7 @@ class UserFloodLimit(BaseMiddleware):
     """At most `per_minute` messages a minute from one user: one polite notice, then quiet for a while."""
 
     def __init__(
-        self, per_minute: int, i18n: I18n, redis: Any | None = None, quiet_seconds: int = 120
+        self, per_minute: int, i18n: I18n, redis: Redis | None = None, quiet_seconds: int = 120
     ) -> None:
         self.per_minute = per_minute
         self.i18n = i18n

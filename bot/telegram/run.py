@@ -40,7 +40,7 @@ async def run_polling(settings: Settings) -> int:
     async with open_database(settings.database_url) as db:
         app = build_app(settings, db)
         assert settings.telegram_token
-        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        bot = create_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
         redis = create_redis(settings.redis_url)
         dispatcher = create_dispatcher(app, bot, redis, polling=True)
         outbox: TelegramOutbox = dispatcher["outbox"]
@@ -130,11 +130,12 @@ async def register_webhook(settings: Settings) -> int:
     async with open_database(settings.database_url) as db:
         app = build_app(settings, db)
         assert settings.telegram_token and settings.webhook_secret
-        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        bot = create_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
         try:
             await set_commands(bot, app)
             await bot.set_webhook(
-                webhook_endpoint(settings.webhook_url), secret_token=settings.webhook_secret
+                webhook_endpoint(settings.webhook_url),
+                secret_token=settings.webhook_secret.get_secret_value(),
             )
         finally:
             await bot.session.close()
@@ -147,11 +148,11 @@ async def run_webhook(settings: Settings) -> int:
     async with open_database(settings.database_url) as db:
         app = build_app(settings, db)
         assert settings.telegram_token and settings.webhook_secret
-        bot = create_bot(settings.telegram_token, settings.telegram_api_url)
+        bot = create_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
         redis = create_redis(settings.redis_url)
         dispatcher = create_dispatcher(app, bot, redis)
         outbox: TelegramOutbox = dispatcher["outbox"]
-        web_app = create_webhook_app(app, bot, dispatcher, settings.webhook_secret)
+        web_app = create_webhook_app(app, bot, dispatcher, settings.webhook_secret.get_secret_value())
         # Stopping waits this long for the updates in hand (keep the supervisor's grace above it).
         runner = web.AppRunner(web_app, shutdown_timeout=SHUTDOWN_SECONDS)
         await runner.setup()
@@ -168,7 +169,8 @@ async def run_webhook(settings: Settings) -> int:
             await set_commands(bot, app)
             if settings.webhook_url:
                 await bot.set_webhook(
-                    webhook_endpoint(settings.webhook_url), secret_token=settings.webhook_secret
+                    webhook_endpoint(settings.webhook_url),
+                    secret_token=settings.webhook_secret.get_secret_value(),
                 )
             log.info("webhook listening", extra={"listen": settings.webhook_listen})
             await stop.wait()

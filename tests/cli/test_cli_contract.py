@@ -1,4 +1,4 @@
-"""`kefu say`, `kefu classify` and `kefu demo` as shared/interfaces.md fixes them, run as real processes."""
+"""`kefu say`, `kefu classify` and `kefu demo` as docs/interfaces.md describes them, run as real processes."""
 
 from __future__ import annotations
 
