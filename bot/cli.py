@@ -182,11 +182,18 @@ def _printable(value: str) -> str:
 
 async def cmd_failed_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.failed import list_failed
+    from bot.storage.outbox import refused
     from bot.storage.runtime import open_database
 
     async with open_database(settings.database_url) as db:
         async with db.sessions() as session:
             rows = await list_failed(session, include_done=args.all)
+            sends = await refused(session)
+    for send in sends:  # handled, but Telegram refused what the bot had to send (or it was given up)
+        print(
+            f"send {send.id}  {send.kind:<10}  update {send.update_id or '-'}  chat {send.chat_id}  "
+            f"{send.created_at:%Y-%m-%d %H:%M:%S}Z  {_printable(send.last_error or '')[:160]}"
+        )
     if not rows:
         print("No failed updates." if not args.all else "No failed updates, none replayed.")
         return 0

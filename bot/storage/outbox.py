@@ -7,6 +7,7 @@ are in the database (the re-send, or any process's delivery loop, sends what is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -174,3 +175,12 @@ async def prune(session: AsyncSession) -> None:
     await session.execute(
         delete(OutboxItem).where(OutboxItem.state != "pending", OutboxItem.created_at < cutoff)
     )
+
+
+async def refused(session: AsyncSession, limit: int = 20) -> Sequence[OutboxItem]:
+    """Sends Telegram refused for good or that were given up, newest first (for `kefu failed list`)."""
+    return (
+        await session.scalars(
+            select(OutboxItem).where(OutboxItem.state == "failed").order_by(OutboxItem.id.desc()).limit(limit)
+        )
+    ).all()

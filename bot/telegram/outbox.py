@@ -254,6 +254,8 @@ class TelegramOutbox:
         if isinstance(failure, Permanent):
             log.warning("outbox item refused for good", extra={**where, "error": str(failure)})
             await self._finish(item.id, failed=str(failure) or "refused")
+            if item.kind == "reply" and isinstance(failure.__cause__, TelegramBadRequest):
+                await self._apologise(item)  # a blocked user (403) is not written to again
             return None
         if item.attempts >= MAX_ATTEMPTS:
             log.error("outbox item given up", extra=where, exc_info=failure)
@@ -270,6 +272,19 @@ class TelegramOutbox:
         except Exception:  # the claim runs out by itself
             log.warning("could not postpone an outbox item", extra={"chat": item.chat_id})
         return failure
+
+    async def _apologise(self, item: OutboxItem) -> None:
+        """Telegram refused a reply for good (a bad request): the shopper is told once, plainly, and
+        the row stays failed with its reason for people (`kefu failed list`)."""
+        lang: Lang = "ru" if item.payload.get("lang") == "ru" else "zh"
+        text = self.i18n[lang]._(
+            "Sorry, something went wrong on our side with your message. "
+            "We have passed it on to our team and will get back to you."
+        )
+        try:
+            await self.bot.send_message(item.chat_id, text, parse_mode=None)
+        except Exception:  # a courtesy: the failed row is kept either way
+            log.warning("could not send the failure notice", extra={"chat": item.chat_id})
 
     async def _finish(self, item_id: int, *, failed: str | None = None) -> None:
         async with self.sessions.begin() as session:

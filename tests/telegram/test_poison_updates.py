@@ -27,7 +27,7 @@ from test_telegram_bot import ALICE, BOB, STAFF_CHAT, Harness, start
 
 from bot.config import PROJECT_ROOT
 from bot.storage.failed import request_retry
-from bot.storage.models import FailedUpdate
+from bot.storage.models import FailedUpdate, OutboxItem
 from bot.storage.runtime import Database
 from bot.telegram.resilience import replay_pending, retry_failed_once
 from bot.telegram.run import WEBHOOK_PATH, create_webhook_app
@@ -228,13 +228,22 @@ async def test_an_update_that_always_meets_an_outage_is_given_up_and_the_process
     assert "您好" in tg.texts_to(BOB)[0]  # the update behind it was not held up for good
 
 
-async def test_a_bad_request_from_telegram_is_a_dead_letter_too(tg: Harness, shop: Database) -> None:
+async def test_a_reply_telegram_refuses_is_kept_as_failed_and_the_user_told(
+    tg: Harness, shop: Database, tmp_path: Path
+) -> None:
+    """The turn itself went through (its mark and its reply are in the outbox); Telegram refusing the
+    reply for good is a failed send: kept with its reason, shown by `kefu failed list`, the user told once."""
     tg.fake.fail_next("sendMessage", status=400, description="Bad Request: message can't be copied")
-    await tg.feed(tg.fake.private_message(ALICE, "你好", language_code="zh-hans"))  # raises on main
+    await tg.feed(tg.fake.private_message(ALICE, "你好", language_code="zh-hans"))  # raised on main
     [notice] = tg.texts_to(ALICE)
     assert SORRY_ZH in notice
-    [row] = await _failed_rows(shop)
-    assert row.error_class.endswith("TelegramBadRequest") and "can't be copied" in row.error_message
+    async with shop.sessions() as session:
+        [send] = (await session.scalars(select(OutboxItem).where(OutboxItem.state == "failed"))).all()
+    assert send.kind == "reply" and send.chat_id == ALICE and "can't be copied" in (send.last_error or "")
+    listed = _kefu(shop, "failed", "list", cwd=tmp_path)
+    assert (
+        listed.returncode == 0 and f"send {send.id}" in listed.stdout and "can't be copied" in listed.stdout
+    )
 
 
 async def test_telegram_unreachable_still_leaves_the_update_unacknowledged(
