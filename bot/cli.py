@@ -136,6 +136,10 @@ async def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.shop:
         settings = settings.model_copy(update={"data_dir": Path(args.shop)})
+    if args.conversations:
+        from bot.conversation_eval import run_conversation_eval
+
+        return await run_conversation_eval(settings, Path(args.conversations), floor=args.floor)
     return await run_eval(settings, Path(args.labelled) if args.labelled else None, check=args.check)
 
 
@@ -320,6 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--shop", help="a folder with suppliers.csv, catalog.csv and orders.csv (default: the demo shop)"
     )
     evaluate.add_argument("--check", action="store_true", help="exit 1 when below the accuracy floors")
+    evaluate.add_argument(
+        "--conversations",
+        metavar="FILE",
+        help="replay a multi-turn labelled set (tests/data/conversations_*.jsonl) through the engine instead",
+    )
+    evaluate.add_argument(
+        "--floor", type=float, help="with --conversations: exit 1 when fewer turns than this share are right"
+    )
     evaluate.set_defaults(handler=cmd_eval)
 
     supplier = sub.add_parser("supplier", help="supplier accounts")
