@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.storage.runtime import open_database
 from bot.telegram.factory import create_bot, create_dispatcher, create_redis, set_commands
 from bot.telegram.outbox import TelegramOutbox
-from bot.telegram.resilience import replay_pending
+from bot.telegram.replay import replay_pending
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
