@@ -27,7 +27,7 @@ from bot.telegram.adapter import Keyboard, from_button, from_message, reply_keyb
 from bot.telegram.split import split_message
 
 
-def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+def reply_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     """The adapter's `Keyboard` (bot/telegram/adapter.py) in python-telegram-bot's types."""
     if keyboard is None:
         return None
@@ -46,7 +46,7 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, 
     # product name or anything a user wrote into markup (an explicit None overrides the default).
     parts = split_message(reply.text, MessageLimit.MAX_TEXT_LENGTH)
     for index, part in enumerate(parts):
-        markup = _markup(reply_keyboard(reply, i18n)) if index == len(parts) - 1 else None
+        markup = reply_markup(reply_keyboard(reply, i18n)) if index == len(parts) - 1 else None
         await context.bot.send_message(chat_id, part, reply_markup=markup, parse_mode=None)
     for note in reply.notifications:
         await context.bot.send_message(note.user_id, note.text, parse_mode=None)

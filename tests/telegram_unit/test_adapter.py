@@ -14,7 +14,7 @@ from bot.engine.i18n import I18n
 from bot.engine.messages import Button, Reply
 from bot.telegram.adapter import Keyboard, from_button, from_message, keyboard, reply_keyboard
 from bot.telegram.keyboards import reply_markup
-from bot.telegram.ptb import _markup as ptb_markup
+from bot.telegram.ptb import reply_markup as ptb_markup
 
 ALICE = {"id": 42, "is_bot": False, "first_name": "Alice", "language_code": "zh-hans"}
 CHAT = {"id": 42, "type": "private"}
