@@ -15,12 +15,14 @@ from bot.app import App
 from bot.engine.i18n import LANGS, N_, Lang
 from bot.storage.conversations import mark_blocked
 from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests, SharedRateLimiter
+from bot.telegram.failed_turns import KeepWhenDatabaseDown
+from bot.telegram.flood_limit import UserFloodLimit
 from bot.telegram.locks import Locks
 from bot.telegram.middlewares import LogContext
 from bot.telegram.outbox import DeliverOnce, TelegramOutbox
-from bot.telegram.polling import HeldOffset
+from bot.telegram.pending_updates import PendingUpdates
+from bot.telegram.polling import HeldOffset, RedisPolling
 from bot.telegram.relay import StaffRelay
-from bot.telegram.resilience import KeepWhenDatabaseDown, PendingUpdates, PollingDispatcher, UserFloodLimit
 from bot.telegram.routers.private import create_private_router
 from bot.telegram.routers.staff import create_staff_router
 
@@ -36,10 +38,6 @@ COMMANDS = (
     ("orders", N_("My orders")),
     ("lang", N_("Change the language")),
 )
-
-
-class RedisPolling(HeldOffset, PollingDispatcher):
-    """Long polling with Redis: the offset held while updates are in hand, updates kept over an outage."""
 
 
 def create_bot(token: str, api_url: str) -> Bot:

@@ -1,34 +1,19 @@
-"""Reply markup from the engine's buttons: ids in callback data, never text (64-byte limit)."""
+"""The adapter's `Keyboard` (bot/telegram/adapter.py) in aiogram's types."""
 
 from __future__ import annotations
 
-from aiogram.types import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from bot.engine.i18n import Translator
-from bot.engine.messages import Button
+from bot.telegram.adapter import Keyboard
 
-MAX_CALLBACK_BYTES = 64
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
 
-def inline_keyboard(buttons: list[Button]) -> InlineKeyboardMarkup | None:
-    rows = [
-        [InlineKeyboardButton(text=b.text[:64], callback_data=b.data)]
-        for b in buttons
-        if b.data and len(b.data.encode()) <= MAX_CALLBACK_BYTES
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
-def contact_keyboard(tr: Translator) -> ReplyKeyboardMarkup:
-    # request_contact shares the sender's own number; the handler still checks contact.user_id.
-    button = KeyboardButton(text=tr._("📱 Share my phone number"), request_contact=True)
-    return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
-
-
-REMOVE_KEYBOARD = ReplyKeyboardRemove()
+def reply_markup(keyboard: Keyboard | None) -> Markup | None:
+    if keyboard is None:
+        return None
+    if keyboard.contact_label is not None:
+        button = KeyboardButton(text=keyboard.contact_label, request_contact=True)
+        return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+    rows = [[InlineKeyboardButton(text=label, callback_data=data)] for label, data in keyboard.buttons]
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -10,6 +10,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 from bot import logs
+from bot.telegram.relay import StaffRelay
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,27 @@ class LogContext(BaseMiddleware):
             return await handler(event, data)
         finally:
             logs.context.reset(token)
+
+
+class CustomerOfTopic(BaseMiddleware):
+    """For the staff group's topic handlers (an inner middleware: it runs once, for the handler whose
+    filters passed): the customer whose topic the message is in, looked up from the `thread_id` the
+    filter found and handed on as `customer_id`. A topic that belongs to no customer (opened by hand,
+    or its conversation gone) is ignored here, so no handler has to check."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        relay: StaffRelay = data["relay"]
+        customer = await relay.customer_of(data["thread_id"])
+        if customer is None:
+            log.info("message in a topic of no customer ignored", extra={"thread_id": data["thread_id"]})
+            return None
+        data["customer_id"] = customer
+        return await handler(event, data)
 
 
 def _chat_of(update: Update) -> int | None:

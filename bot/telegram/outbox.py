@@ -24,7 +24,7 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramNetworkError,
 )
-from aiogram.types import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, TelegramObject, Update
+from aiogram.types import Message, TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.engine.conversation import Engine
@@ -32,7 +32,8 @@ from bot.engine.i18n import I18n, Lang
 from bot.engine.messages import Button, Incoming, Reply
 from bot.storage import outbox as store
 from bot.storage.models import OutboxItem
-from bot.telegram.keyboards import contact_keyboard, inline_keyboard
+from bot.telegram.adapter import keyboard
+from bot.telegram.keyboards import Markup, reply_markup
 from bot.telegram.relay import StaffRelay
 from bot.telegram.split import split_message
 
@@ -312,15 +313,10 @@ class TelegramOutbox:
         payload = item.payload
         try:
             if item.kind == "reply":
-                markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
-                if payload.get("request_contact"):
-                    lang: Lang = "ru" if payload.get("lang") == "ru" else "zh"
-                    markup = contact_keyboard(self.i18n[lang])
-                else:
-                    markup = inline_keyboard(
-                        [Button(text, data) for text, data in payload.get("buttons", [])]
-                    )
-                await self._send_parts(item, str(payload["text"]), markup)
+                lang: Lang = "ru" if payload.get("lang") == "ru" else "zh"
+                buttons = [Button(text, data) for text, data in payload.get("buttons", [])]
+                shown = keyboard(buttons, bool(payload.get("request_contact")), self.i18n[lang])
+                await self._send_parts(item, str(payload["text"]), reply_markup(shown))
             elif item.kind == "text":
                 await self._send_parts(item, str(payload["text"]), None)
             elif item.kind == "to_staff":
@@ -345,9 +341,7 @@ class TelegramOutbox:
             raise Permanent(error.message) from error
         return None
 
-    async def _send_parts(
-        self, item: OutboxItem, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
-    ) -> None:
+    async def _send_parts(self, item: OutboxItem, text: str, markup: Markup | None) -> None:
         """Plain text (nothing a user wrote becomes markup), split under the limit, the markup on the
         last part; parts already sent by an earlier attempt are not sent again."""
         parts = split_message(text)

@@ -22,20 +22,21 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.engine.conversation import Engine
 from bot.engine.i18n import I18n
-from bot.engine.messages import Incoming, Reply
+from bot.engine.messages import Reply
+from bot.telegram.adapter import Keyboard, from_button, from_message, reply_keyboard
 from bot.telegram.split import split_message
 
 
-def _markup(reply: Reply, i18n: I18n) -> Any:
-    if reply.request_contact:
-        button = KeyboardButton(i18n[reply.lang]._("📱 Share my phone number"), request_contact=True)
+def reply_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """The adapter's `Keyboard` (bot/telegram/adapter.py) in python-telegram-bot's types."""
+    if keyboard is None:
+        return None
+    if keyboard.contact_label is not None:
+        button = KeyboardButton(keyboard.contact_label, request_contact=True)
         return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
-    rows = [
-        [InlineKeyboardButton(b.text[:64], callback_data=b.data)]
-        for b in reply.buttons
-        if len(b.data.encode()) <= 64
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data)] for label, data in keyboard.buttons]
+    )
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, i18n: I18n) -> None:
@@ -45,7 +46,7 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, 
     # product name or anything a user wrote into markup (an explicit None overrides the default).
     parts = split_message(reply.text, MessageLimit.MAX_TEXT_LENGTH)
     for index, part in enumerate(parts):
-        markup = _markup(reply, i18n) if index == len(parts) - 1 else None
+        markup = reply_markup(reply_keyboard(reply, i18n)) if index == len(parts) - 1 else None
         await context.bot.send_message(chat_id, part, reply_markup=markup, parse_mode=None)
     for note in reply.notifications:
         await context.bot.send_message(note.user_id, note.text, parse_mode=None)
@@ -57,20 +58,10 @@ def add_kefu_handlers(
     """Register kefu's handlers for private chats in `group` of an existing Application."""
 
     async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
+        message = update.effective_message
+        incoming = from_message(message) if message is not None else None
+        if message is None or incoming is None:
             return
-        if message.contact is not None:
-            incoming = Incoming(
-                user.id,
-                lang_code=user.language_code,
-                contact_phone=message.contact.phone_number,
-                contact_user_id=message.contact.user_id,  # None: not the button, so not verified
-                telegram_message_id=message.message_id,
-            )
-        else:
-            text = message.text or message.caption or ""
-            incoming = Incoming(user.id, text, user.language_code, telegram_message_id=message.message_id)
         await _send(context, message.chat_id, await engine.handle(incoming), i18n)
 
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -80,7 +71,7 @@ def add_kefu_handlers(
         await query.answer()
         if not query.data:
             return
-        incoming = Incoming(query.from_user.id, lang_code=query.from_user.language_code, callback=query.data)
+        incoming = from_button(query.from_user, query.data)
         await _send(context, query.from_user.id, await engine.handle(incoming), i18n)
 
     # Service messages (pins, auto-delete timer changes...) say nothing to answer.

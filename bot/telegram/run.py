@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.storage.runtime import open_database
 from bot.telegram.factory import create_bot, create_dispatcher, create_redis, set_commands
 from bot.telegram.outbox import TelegramOutbox
-from bot.telegram.resilience import replay_pending
+from bot.telegram.replay import replay_pending
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -71,6 +71,19 @@ async def finish_in_hand(dispatcher: Dispatcher, timeout: float = 20.0) -> None:
         await asyncio.wait(tasks, timeout=timeout)
 
 
+# Our own handler rather than aiogram's SimpleRequestHandler and setup_application, because of
+# Telegram's delivery contract (an update acknowledged only once its effects are durable):
+# - SimpleRequestHandler answers through Dispatcher.feed_webhook_update, which after 55 s answers 200
+#   while the turn goes on in the background: the update is acknowledged before its outbox rows are
+#   committed, and a kill then loses it. Here the answer always waits for the turn.
+# - It answers 500 to a body that is not JSON or an update aiogram cannot read, so Telegram re-sends it
+#   forever; here that is a 400, or logged and acknowledged (see below). Failed turns are kept or made
+#   dead letters by the dispatcher's middlewares either way.
+# - Its shutdown hooks (closing the bot session; setup_application's dispatcher shutdown) run in
+#   aiohttp's on_shutdown, which AppRunner.cleanup calls before it waits for the requests in flight.
+#   A graceful SIGTERM here stops taking requests, finishes the updates in hand, and only then flushes
+#   the outbox and closes the session (run_webhook). The signals are ours too: web.run_app would
+#   handle them but owns the event loop, and the database is opened in the caller's.
 def create_webhook_app(app: App, bot: Bot, dispatcher: Dispatcher, secret: str) -> web.Application:
     """POST /telegram/webhook (secret checked before anything else), GET /healthz."""
 

@@ -22,7 +22,7 @@ from bot.storage.db import create_engine, create_sessionmaker
 from bot.storage.models import Conversation
 from bot.storage.runtime import Database
 from bot.telegram.delivery import OutboxLimits, RateLimiter
-from bot.telegram.resilience import replay_once
+from bot.telegram.replay import replay_once
 from tests.conftest import PostgresScratch, load_shop
 
 

@@ -29,7 +29,7 @@ from bot.config import PROJECT_ROOT
 from bot.storage.failed import request_retry
 from bot.storage.models import FailedUpdate, OutboxItem
 from bot.storage.runtime import Database
-from bot.telegram.resilience import replay_pending, retry_failed_once
+from bot.telegram.replay import replay_pending, retry_failed_once
 from bot.telegram.run import WEBHOOK_PATH, create_webhook_app
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}

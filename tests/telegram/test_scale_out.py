@@ -14,7 +14,7 @@ from test_telegram_bot import ALICE, STAFF, STAFF_CHAT, Harness, settings_for
 from bot.app import build_app
 from bot.storage.runtime import Database
 from bot.telegram.factory import create_bot, create_dispatcher
-from bot.telegram.resilience import PollingDispatcher
+from bot.telegram.polling import PollingDispatcher
 from tests.conftest import REDIS_DB, REDIS_URL
 
 

@@ -7,8 +7,8 @@ from redis.asyncio import Redis
 
 from bot.config import get_settings
 from bot.engine.i18n import I18n
-from bot.telegram import resilience
-from bot.telegram.resilience import UserFloodLimit
+from bot.telegram import flood_limit
+from bot.telegram.flood_limit import UserFloodLimit
 
 
 async def _burst_across_a_minute_boundary(
@@ -16,7 +16,7 @@ async def _burst_across_a_minute_boundary(
 ) -> list[int]:
     counts = []
     for t in (59.0, 59.3, 59.6, 60.1, 60.4, 60.7, 130.0):
-        monkeypatch.setattr(resilience.time, "time", lambda t=t: 1_700_000_000.0 - 1_700_000_000.0 % 60 + t)
+        monkeypatch.setattr(flood_limit.time, "time", lambda t=t: 1_700_000_000.0 - 1_700_000_000.0 % 60 + t)
         counts.append(await limit._count(42))
     return counts
 

@@ -14,7 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot.storage.db import create_engine
-from bot.telegram.resilience import PendingUpdates, is_outage
+from bot.telegram.outage import is_outage
+from bot.telegram.pending_updates import PendingUpdates
 from tests.conftest import PostgresScratch
 
 

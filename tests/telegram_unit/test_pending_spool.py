@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.telegram.resilience import PendingUpdates
+from bot.telegram.pending_updates import PendingUpdates
 
 
 async def test_kept_updates_are_read_back_after_a_restart(tmp_path: Path) -> None:

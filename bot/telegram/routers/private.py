@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.engine.conversation import Engine
-from bot.engine.messages import Incoming
+from bot.telegram.adapter import from_button, from_message
 from bot.telegram.content import is_service, visible_text
 from bot.telegram.outbox import Origin, TelegramOutbox
 from bot.telegram.relay import StaffRelay
@@ -33,29 +33,6 @@ def create_private_router() -> Router:
     router.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
 
-    @router.message(F.contact)
-    async def on_contact(
-        message: Message, event_update: Update, engine: Engine, outbox: TelegramOutbox
-    ) -> None:
-        assert message.from_user is not None and message.contact is not None
-        incoming = Incoming(
-            message.from_user.id,
-            lang_code=message.from_user.language_code,
-            contact_phone=message.contact.phone_number,
-            # Telegram's contact button shares the sender's own card; a forwarded card has another id or
-            # none (the engine then asks for the button).
-            contact_user_id=message.contact.user_id,
-            telegram_message_id=message.message_id,
-            update_id=event_update.update_id,
-        )
-        await outbox.turn(
-            engine,
-            incoming,
-            chat_id=message.chat.id,
-            display_name=display_name(message.from_user),
-            origin=Origin.of(message),
-        )
-
     @router.message(is_service)
     async def on_service(message: Message) -> None:
         """Pins, auto-delete timer changes and the like: nothing to answer, nothing to relay."""
@@ -64,17 +41,11 @@ def create_private_router() -> Router:
     async def on_message(
         message: Message, event_update: Update, engine: Engine, outbox: TelegramOutbox
     ) -> None:
-        """Text, and media (stickers, photos, voice): relayed during a handoff, otherwise answered; a
-        caption is read as text, media without one gets a polite word from the engine."""
-        if message.from_user is None:
+        """Text, shared contacts and media (stickers, photos, voice): relayed during a handoff,
+        otherwise answered."""
+        incoming = from_message(message, update_id=event_update.update_id)
+        if incoming is None:
             return
-        incoming = Incoming(
-            message.from_user.id,
-            message.text or message.caption or "",
-            message.from_user.language_code,
-            telegram_message_id=message.message_id,
-            update_id=event_update.update_id,
-        )
         await outbox.turn(
             engine,
             incoming,
@@ -93,12 +64,9 @@ def create_private_router() -> Router:
             return
         # Outside a handoff an edit is a corrected question: answer it again (during one, it is not
         # copied again: the copy of the original was edited above, or there is none).
-        incoming = Incoming(
-            message.from_user.id,
-            message.text or message.caption or "",
-            message.from_user.language_code,
-            update_id=event_update.update_id,
-        )
+        incoming = from_message(message, update_id=event_update.update_id, logged_id=False)
+        if incoming is None:
+            return
         await outbox.turn(
             engine, incoming, chat_id=message.chat.id, display_name=display_name(message.from_user)
         )
@@ -113,12 +81,7 @@ def create_private_router() -> Router:
             log.info("callback answer failed", extra={"chat": query.from_user.id, "error": str(error)})
         if query.message is None or not query.data:
             return
-        incoming = Incoming(
-            query.from_user.id,
-            lang_code=query.from_user.language_code,
-            callback=query.data,
-            update_id=event_update.update_id,
-        )
+        incoming = from_button(query.from_user, query.data, update_id=event_update.update_id)
         await outbox.turn(
             engine, incoming, chat_id=query.from_user.id, display_name=display_name(query.from_user)
         )

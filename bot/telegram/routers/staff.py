@@ -11,6 +11,7 @@ from aiogram.types import Message, Update
 from bot.engine.conversation import Engine
 from bot.engine.i18n import I18n
 from bot.telegram.content import is_service
+from bot.telegram.middlewares import CustomerOfTopic
 from bot.telegram.outbox import TelegramOutbox
 from bot.telegram.relay import StaffRelay
 from bot.telegram.sender import send_text
@@ -40,66 +41,65 @@ def create_staff_router(staff_chat_id: int, staff_ids: frozenset[int]) -> Router
     router = Router(name="staff")
     router.message.filter(F.chat.id == staff_chat_id)
     router.edited_message.filter(F.chat.id == staff_chat_id)
+    # Staff acting in a customer's topic: the handlers below get that customer as `customer_id`.
+    in_topics = Router(name="staff-topics")
     acting = StaffInTopic(staff_ids)
+    customer_of_topic = CustomerOfTopic()
+    for observer in (in_topics.message, in_topics.edited_message):
+        observer.filter(acting)
+        observer.middleware(customer_of_topic)
+    # Anyone else in the group, the General topic, service messages: not the bot's business.
+    others = Router(name="staff-others")
+    router.include_routers(in_topics, others)
 
-    @router.message(acting, Command("close"))
+    @in_topics.message(Command("close"))
     async def close(
         message: Message,
-        thread_id: int,
+        customer_id: int,
         event_update: Update,
         engine: Engine,
         i18n: I18n,
         relay: StaffRelay,
         outbox: TelegramOutbox,
     ) -> None:
-        customer = await relay.customer_of(thread_id)
-        if customer is None:
-            return
         staff_id = message.from_user.id if message.from_user else None
         # The customer's notice is written with the handoff's end and sent from the outbox.
-        await outbox.close_handoff(engine, customer, staff_id, event_update.update_id)
+        await outbox.close_handoff(engine, customer_id, staff_id, event_update.update_id)
         tr = i18n[relay.staff_lang]
         await message.reply(tr._("Closed: the bot answers this customer again."))
 
-    @router.message(acting, Command("note"))
-    async def note(
-        message: Message, thread_id: int, command: CommandObject, engine: Engine, relay: StaffRelay
-    ) -> None:
-        customer = await relay.customer_of(thread_id)
-        if customer is not None and command.args:
-            await engine.record_staff_message(customer, command.args, note=True)
+    @in_topics.message(Command("note"))
+    async def note(message: Message, customer_id: int, command: CommandObject, engine: Engine) -> None:
+        if command.args:
+            await engine.record_staff_message(customer_id, command.args, note=True)
 
-    @router.message(acting, Command("lang"))
+    @in_topics.message(Command("lang"))
     async def lang(
         message: Message,
-        thread_id: int,
+        customer_id: int,
         command: CommandObject,
         engine: Engine,
         i18n: I18n,
         relay: StaffRelay,
     ) -> None:
-        customer = await relay.customer_of(thread_id)
         wanted = (command.args or "").strip().lower()[:2]
-        if customer is None or wanted not in ("zh", "ru"):
+        if wanted not in ("zh", "ru"):
             await message.reply("/lang zh | /lang ru")
             return
-        await engine.set_language(customer, wanted)  # type: ignore[arg-type]
+        await engine.set_language(customer_id, wanted)  # type: ignore[arg-type]
         await message.reply(i18n[relay.staff_lang]._("The customer's language is now {lang}.", lang=wanted))
 
-    @router.message(acting, Command("reply"))
+    @in_topics.message(Command("reply"))
     async def canned(
         message: Message,
-        thread_id: int,
+        customer_id: int,
         command: CommandObject,
         bot: Bot,
         engine: Engine,
         i18n: I18n,
         relay: StaffRelay,
     ) -> None:
-        customer = await relay.customer_of(thread_id)
-        if customer is None:
-            return
-        answer = await engine.canned_answer(customer, (command.args or "").strip().lower())
+        answer = await engine.canned_answer(customer_id, (command.args or "").strip().lower())
         if answer is None:
             topics = ", ".join(engine.faq.topics())
             await message.reply(
@@ -107,27 +107,23 @@ def create_staff_router(staff_chat_id: int, staff_ids: frozenset[int]) -> Router
             )
             return
         text, _lang = answer
-        await send_text(bot, customer, text)
-        await engine.record_staff_message(customer, text)
+        await send_text(bot, customer_id, text)
+        await engine.record_staff_message(customer_id, text)
         await message.reply(i18n[relay.staff_lang]._("Sent to the customer."))
 
-    @router.message(acting)
-    async def relay_to_customer(message: Message, thread_id: int, relay: StaffRelay) -> None:
-        customer = await relay.customer_of(thread_id)
-        if customer is not None:
-            await relay.to_customer(message, customer)
+    @in_topics.message()
+    async def relay_to_customer(message: Message, customer_id: int, relay: StaffRelay) -> None:
+        await relay.to_customer(message, customer_id)
 
-    @router.edited_message(acting)
-    async def edit_to_customer(message: Message, thread_id: int, relay: StaffRelay) -> None:
-        customer = await relay.customer_of(thread_id)
-        if customer is not None:
-            await relay.edit_from_staff(message, customer)
+    @in_topics.edited_message()
+    async def edit_to_customer(message: Message, customer_id: int, relay: StaffRelay) -> None:
+        await relay.edit_from_staff(message, customer_id)
 
-    @router.message()
+    @others.message()
     async def ignore(message: Message) -> None:
-        """Anyone else in the group, the General topic, service messages: not the bot's business."""
+        pass
 
-    @router.edited_message()
+    @others.edited_message()
     async def ignore_edit(message: Message) -> None:
         pass
 
