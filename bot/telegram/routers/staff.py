@@ -10,6 +10,7 @@ from aiogram.types import Message, Update
 
 from bot.engine.conversation import Engine
 from bot.engine.i18n import I18n
+from bot.engine.language import lang_argument
 from bot.telegram.content import is_service
 from bot.telegram.outbox import TelegramOutbox
 from bot.telegram.relay import StaffRelay
@@ -79,11 +80,11 @@ def create_staff_router(staff_chat_id: int, staff_ids: frozenset[int]) -> Router
         relay: StaffRelay,
     ) -> None:
         customer = await relay.customer_of(thread_id)
-        wanted = (command.args or "").strip().lower()[:2]
-        if customer is None or wanted not in ("zh", "ru"):
+        wanted = lang_argument(command.args or "")
+        if customer is None or wanted is None:
             await message.reply("/lang zh | /lang ru")
             return
-        await engine.set_language(customer, wanted)  # type: ignore[arg-type]
+        await engine.set_language(customer, wanted)
         await message.reply(i18n[relay.staff_lang]._("The customer's language is now {lang}.", lang=wanted))
 
     @router.message(acting, Command("reply"))
