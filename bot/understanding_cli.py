@@ -14,7 +14,8 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.engine.catalog import load_records
 from bot.storage.models import Order
 from bot.storage.runtime import open_database
-from intents import Understander
+from intents import IntentId, Understander
+from intents.intent_ids import PRODUCT_INTENTS
 
 DEFAULT_LABELLED = PROJECT_ROOT / "tests" / "data" / "labelled.jsonl"
 #: CI floors: intent accuracy per language, product top-1, order numbers.
@@ -33,7 +34,7 @@ async def build_understander(settings: Settings) -> Understander:
 
 def classification(understander: Understander, text: str) -> dict[str, Any]:
     u = understander.understand(text)
-    products = [m.sku for m in u.products[:5]] if u.intent in ("product_search", "product_price") else []
+    products = [m.sku for m in u.products[:5]] if u.intent in PRODUCT_INTENTS else []
     return {
         "text": text,
         "lang": u.lang,
@@ -55,7 +56,7 @@ async def classify_stream(settings: Settings, as_json: bool) -> int:
             result = {
                 "text": text,
                 "lang": "zh",
-                "intent": "out_of_scope",
+                "intent": IntentId.OUT_OF_SCOPE,
                 "confidence": 0.0,
                 "products": [],
                 "order_no": None,

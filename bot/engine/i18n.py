@@ -25,6 +25,11 @@ DOMAIN = "messages"
 BABEL_LOCALES: dict[Lang, str] = {"zh": "zh_Hans_CN", "ru": "ru_RU"}
 
 
+def zh_or_ru(value: object) -> Lang:
+    """A stored or sent language as one of ours: Russian when it says so, else Chinese (the default)."""
+    return "ru" if value == "ru" else "zh"
+
+
 def N_(message: str) -> str:
     """Marks a text for extraction where it is defined; it is translated where it is used."""
     return message

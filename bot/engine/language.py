@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.engine.i18n import Lang
+from bot.engine.i18n import LANGS, Lang
+from bot.engine.text import command_name
 
 _SWITCH_ZH = re.compile(
     r"(说|講|讲|用|要|换成?|切换到?)?\s*(中文|汉语|漢語|普通话|华语)(吧|好吗|可以吗)?[!！。.?？]*$"
@@ -31,6 +32,21 @@ def from_language_code(code: str | None) -> Lang | None:
     if primary == "ru":
         return "ru"
     return None
+
+
+def lang_argument(argument: str) -> Lang | None:
+    """The language `/lang zh` or `/lang ru` names (its first two letters: `/lang rus` too), else None.
+
+    The one reading of that argument, for customers and for staff setting a customer's language.
+    """
+    wanted = argument.strip().lower()[:2]
+    return next((lang for lang in LANGS if lang == wanted), None)
+
+
+def lang_command(text: str) -> Lang | None:
+    """`/lang ru` (or `/lang@kefu_bot ru`): the language asked for; None for any other text."""
+    name, _, argument = text.partition(" ")
+    return lang_argument(argument) if command_name(name) == "/lang" else None
 
 
 def explicit_switch(text: str) -> Lang | None:

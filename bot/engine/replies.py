@@ -7,29 +7,30 @@ from dataclasses import replace
 from bot.engine.catalog import ProductFacts
 from bot.engine.i18n import N_, Translator
 from bot.storage.access import LineView, OrderView, ParcelView
+from bot.storage.models import OrderStatus
 
-STATUS_WORDS = {
-    "created": N_("created, waiting for payment"),
-    "paid": N_("paid, waiting to be packed"),
-    "packing": N_("being packed at the warehouse"),
-    "shipped": N_("shipped"),
-    "customs": N_("in customs clearance"),
-    "delivering": N_("out for delivery"),
-    "delivered": N_("delivered"),
-    "cancelled": N_("cancelled"),
-    "refunded": N_("refunded"),
+STATUS_WORDS: dict[str, str] = {
+    OrderStatus.CREATED: N_("created, waiting for payment"),
+    OrderStatus.PAID: N_("paid, waiting to be packed"),
+    OrderStatus.PACKING: N_("being packed at the warehouse"),
+    OrderStatus.SHIPPED: N_("shipped"),
+    OrderStatus.CUSTOMS: N_("in customs clearance"),
+    OrderStatus.DELIVERING: N_("out for delivery"),
+    OrderStatus.DELIVERED: N_("delivered"),
+    OrderStatus.CANCELLED: N_("cancelled"),
+    OrderStatus.REFUNDED: N_("refunded"),
 }
 #: The same statuses as steps of a timeline ("paid" rather than "paid, waiting to be packed").
-EVENT_WORDS = {
-    "created": N_("order placed"),
-    "paid": N_("payment received"),
-    "packing": N_("packing started"),
-    "shipped": N_("shipped"),
-    "customs": N_("arrived at customs"),
-    "delivering": N_("handed to the courier"),
-    "delivered": N_("delivered"),
-    "cancelled": N_("cancelled"),
-    "refunded": N_("refunded"),
+EVENT_WORDS: dict[str, str] = {
+    OrderStatus.CREATED: N_("order placed"),
+    OrderStatus.PAID: N_("payment received"),
+    OrderStatus.PACKING: N_("packing started"),
+    OrderStatus.SHIPPED: N_("shipped"),
+    OrderStatus.CUSTOMS: N_("arrived at customs"),
+    OrderStatus.DELIVERING: N_("handed to the courier"),
+    OrderStatus.DELIVERED: N_("delivered"),
+    OrderStatus.CANCELLED: N_("cancelled"),
+    OrderStatus.REFUNDED: N_("refunded"),
 }
 #: Carriers recognised from a tracking number's format (intents.tracking.carrier_of).
 CARRIER_NAMES = {
@@ -40,9 +41,16 @@ CARRIER_NAMES = {
     "cdek": N_("CDEK"),
 }
 #: Orders a customer most likely asks about first.
-ACTIVE_STATUSES = ("created", "paid", "packing", "shipped", "customs", "delivering")
+ACTIVE_STATUSES = (
+    OrderStatus.CREATED,
+    OrderStatus.PAID,
+    OrderStatus.PACKING,
+    OrderStatus.SHIPPED,
+    OrderStatus.CUSTOMS,
+    OrderStatus.DELIVERING,
+)
 #: While an order is in these, its lines in no parcel are "still being prepared".
-PREPARING = ("paid", "packing")
+PREPARING = (OrderStatus.PAID, OrderStatus.PACKING)
 
 
 def status_word(tr: Translator, status: str) -> str:

@@ -25,3 +25,8 @@ def clean(text: str | None) -> str:
 def has_words(text: str) -> bool:
     """Letters or digits of any script: something to understand (emoji alone are not)."""
     return any(ch.isalnum() for ch in text)
+
+
+def command_name(text: str) -> str:
+    """`/start@kefu_bot payload` -> `/start`."""
+    return text.partition(" ")[0].split("@", 1)[0].lower()

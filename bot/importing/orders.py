@@ -26,6 +26,7 @@ from bot.storage.models import (
     ORDER_STATUSES,
     Order,
     OrderLine,
+    OrderStatus,
     OrderStatusEvent,
     Parcel,
     ParcelDestination,
@@ -219,8 +220,8 @@ async def write(
 
     events: list[dict[str, object]] = []
     for r in new:
-        events.append(_event(order_ids[r.key], "created", r.created_at, source))
-        if r.status != "created":
+        events.append(_event(order_ids[r.key], OrderStatus.CREATED.value, r.created_at, source))
+        if r.status != OrderStatus.CREATED:
             events.append(_event(order_ids[r.key], r.status, r.status_at or now, source))
     for r in changed:
         if r.status != existing[r.key][1]:

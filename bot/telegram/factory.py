@@ -12,7 +12,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.app import App
-from bot.engine.i18n import LANGS, N_, Lang
+from bot.engine.i18n import LANGS, N_, zh_or_ru
 from bot.storage.conversations import mark_blocked
 from bot.telegram.delivery import OutboxLimits, RateLimiter, ReliableRequests, SharedRateLimiter
 from bot.telegram.failed_turns import KeepWhenDatabaseDown
@@ -82,7 +82,7 @@ def create_dispatcher(app: App, bot: Bot, redis: Redis | None = None, *, polling
             await mark_blocked(session, user_id)
 
     bot.session.middleware(ReliableRequests(limiter, on_blocked=on_blocked))
-    staff_lang: Lang = "ru" if settings.staff_lang == "ru" else "zh"
+    staff_lang = zh_or_ru(settings.staff_lang)
     relay = StaffRelay(
         bot, app.engine, app.database.sessions, settings.staff_chat_id, staff_lang, Locks(redis), limiter
     )

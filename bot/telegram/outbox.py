@@ -28,7 +28,7 @@ from aiogram.types import Message, TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.engine.conversation import Engine
-from bot.engine.i18n import I18n, Lang
+from bot.engine.i18n import I18n, zh_or_ru
 from bot.engine.messages import Button, Incoming, Reply
 from bot.storage import outbox as store
 from bot.storage.models import OutboxItem
@@ -277,7 +277,7 @@ class TelegramOutbox:
     async def _apologise(self, item: OutboxItem) -> None:
         """Telegram refused a reply for good (a bad request): the shopper is told once, plainly, and
         the row stays failed with its reason for people (`kefu failed list`)."""
-        lang: Lang = "ru" if item.payload.get("lang") == "ru" else "zh"
+        lang = zh_or_ru(item.payload.get("lang"))
         text = self.i18n[lang]._(
             "Sorry, something went wrong on our side with your message. "
             "We have passed it on to our team and will get back to you."
@@ -313,7 +313,7 @@ class TelegramOutbox:
         payload = item.payload
         try:
             if item.kind == "reply":
-                lang: Lang = "ru" if payload.get("lang") == "ru" else "zh"
+                lang = zh_or_ru(payload.get("lang"))
                 buttons = [Button(text, data) for text, data in payload.get("buttons", [])]
                 shown = keyboard(buttons, bool(payload.get("request_contact")), self.i18n[lang])
                 await self._send_parts(item, str(payload["text"]), reply_markup(shown))

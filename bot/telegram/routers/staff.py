@@ -10,6 +10,7 @@ from aiogram.types import Message, Update
 
 from bot.engine.conversation import Engine
 from bot.engine.i18n import I18n
+from bot.engine.language import lang_argument
 from bot.telegram.content import is_service
 from bot.telegram.middlewares import CustomerOfTopic
 from bot.telegram.outbox import TelegramOutbox
@@ -82,11 +83,11 @@ def create_staff_router(staff_chat_id: int, staff_ids: frozenset[int]) -> Router
         i18n: I18n,
         relay: StaffRelay,
     ) -> None:
-        wanted = (command.args or "").strip().lower()[:2]
-        if wanted not in ("zh", "ru"):
+        wanted = lang_argument(command.args or "")
+        if wanted is None:
             await message.reply("/lang zh | /lang ru")
             return
-        await engine.set_language(customer_id, wanted)  # type: ignore[arg-type]
+        await engine.set_language(customer_id, wanted)
         await message.reply(i18n[relay.staff_lang]._("The customer's language is now {lang}.", lang=wanted))
 
     @in_topics.message(Command("reply"))
