@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.storage.keys import order_key
 from bot.storage.models import (
@@ -152,19 +153,27 @@ async def resolve_viewer(session: AsyncSession, telegram_user_id: int, staff_ids
     """The role of a Telegram user comes from the database (and the staff list in the settings)."""
     if telegram_user_id in staff_ids:
         return Viewer.staff(telegram_user_id)
-    row = (
-        await session.execute(
-            select(Supplier.id, Supplier.code)
-            .join(SupplierAccount, SupplierAccount.supplier_id == Supplier.id)
-            .where(SupplierAccount.telegram_user_id == telegram_user_id)
-        )
-    ).first()
-    if row is not None:
-        return Viewer.supplier(row.id, row.code, telegram_user_id)
-    phone = await session.scalar(
-        select(Customer.verified_phone).where(Customer.telegram_user_id == telegram_user_id)
-    )
+    supplier_id, supplier_code, phone = (await session.execute(_ROLE, {"user": telegram_user_id})).one()
+    if supplier_id is not None:
+        return Viewer.supplier(supplier_id, supplier_code, telegram_user_id)
     return Viewer.customer(telegram_user_id, phone)
+
+
+def _linked_supplier(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+    return (
+        select(column)
+        .join(SupplierAccount, SupplierAccount.supplier_id == Supplier.id)
+        .where(SupplierAccount.telegram_user_id == bindparam("user"))
+        .scalar_subquery()
+    )
+
+
+#: A user's linked supplier and verified phone, in one round trip (built once: it runs every turn).
+_ROLE = select(
+    _linked_supplier(Supplier.id),
+    _linked_supplier(Supplier.code),
+    select(Customer.verified_phone).where(Customer.telegram_user_id == bindparam("user")).scalar_subquery(),
+)
 
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:
