@@ -25,6 +25,9 @@ import argparse
 import asyncio
 import cProfile
 import csv
+import functools
+import importlib
+import inspect
 import json
 import pstats
 import random
@@ -37,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,7 +92,7 @@ class Figures:
     main_cpu_ms: float = 0.0  # per turn, the event loop's thread
     handoffs: int = 0
     shares: dict[str, float] = field(default_factory=dict)  # ms per turn by category
-    spots: list[tuple[str, float, float]] = field(default_factory=list)  # (what, ms/turn, calls/turn)
+    meter: Meter | None = None
 
     @property
     def per_second(self) -> float:
@@ -169,6 +173,7 @@ class Run:
         self.messages = messages
         self.next_update = 1
         self.position = 0
+        self.meter = Meter()
 
     def take(self, n: int) -> list[Incoming]:
         out = []
@@ -180,6 +185,7 @@ class Run:
 
     async def turns(self, n: int, figures: Figures | None = None) -> None:
         for incoming in self.take(n):
+            self.meter.turn_started()
             wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
             reply = await self.engine.handle(incoming)
             wall, cpu, main = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - main
@@ -260,42 +266,106 @@ def attribute(stats: pstats.Stats) -> dict[str, float]:
     return out
 
 
-#: Named pieces of a turn, for what the engine should change: (label, file part, function name,
-#: only when called from this file part or None).
-SPOTS: tuple[tuple[str, str, str, str | None], ...] = (
-    ("Understander.understand (inside the locked transaction)", "/intents/understand.py", "understand", None),
-    ("engine's own language detection (detect_language)", "/intents/language.py", "detect_language",
-     "/bot/engine/conversation.py"),
-    ("language-switch check (explicit_switch, all calls)", "/bot/engine/language.py", "explicit_switch", None),
-    ("clause splitting (clauses, all calls)", "/intents/normalize.py", "clauses", None),
-    ("text analysis (analyse, all calls)", "/intents/query.py", "analyse", None),
-    ("mark_update", "/bot/storage/outbox.py", "mark_update", None),
-    ("get_conversation (insert + SELECT ... FOR UPDATE)", "/bot/storage/conversations.py", "get_conversation", None),
-    ("resolve_viewer", "/bot/storage/access.py", "resolve_viewer", None),
-    ("OrderAccess._load (orders read)", "/bot/storage/access.py", "_load", None),
-    ("product_facts", "/bot/engine/catalog.py", "product_facts", None),
-    ("log_message (objects only; written at commit)", "/bot/storage/conversations.py", "log_message", None),
-    ("commit (flush of the turn's writes)", "/sqlalchemy/orm/session.py", "commit", None),
+@dataclass
+class Piece:
+    wall: float = 0.0  # ms
+    cpu: float = 0.0  # ms of the main thread
+    calls: int = 0
+
+
+#: Named pieces of a turn, timed where bot/ and intents/ call them: (label, module, class or None, name).
+PIECES: tuple[tuple[str, str, str | None, str], ...] = (
+    ("Understander.understand", "intents.understand", "Understander", "understand"),
+    ("  of which clause splitting (clauses)", "intents.normalize", None, "clauses"),
+    ("engine's language detection (detect_language)", "intents.language", None, "detect_language"),
+    ("language-switch check (explicit_switch)", "bot.engine.language", None, "explicit_switch"),
+    ("mark_update", "bot.storage.outbox", None, "mark_update"),
+    ("get_conversation", "bot.storage.conversations", None, "get_conversation"),
+    ("resolve_viewer", "bot.storage.access", None, "resolve_viewer"),
+    ("orders read (OrderAccess._load)", "bot.storage.access", "OrderAccess", "_load"),
+    ("product_facts", "bot.engine.catalog", None, "product_facts"),
+    ("log_message (objects only)", "bot.storage.conversations", None, "log_message"),
+    ("commit: flush of the turn's writes, COMMIT", "sqlalchemy.ext.asyncio.session",
+     "AsyncSessionTransaction", "__aexit__"),
 )  # fmt: skip
+HOLD_FROM, HOLD_TO = "get_conversation", "commit: flush of the turn's writes, COMMIT"
 
 
-def spots(stats: pstats.Stats, turns: int) -> list[tuple[str, float, float]]:
-    """(label, ms a turn, calls a turn) of each named piece: its cumulative time on the main thread."""
-    raw = stats.stats  # type: ignore[attr-defined]
-    out = []
-    for label, file_part, name, from_part in SPOTS:
-        ms = calls = 0.0
-        for (filename, _line, func), (_cc, nc, _tt, ct, callers) in raw.items():
-            if func != name or file_part not in filename.replace("\\", "/"):
+class Meter:
+    """Wall and main-thread CPU of the named pieces: a timing wrapper takes the place of every
+    reference to each function in the modules of bot/ and intents/ (and of the method on its class).
+    Turns run one at a time, so a coroutine's times are its own. Also how long the user's
+    conversation row is held: from the end of the turn's first get_conversation to the end of commit."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[str, Piece] = {}
+        self.missing: list[str] = []
+        self.hold = 0.0  # ms
+        self._held_since: float | None = None
+        self._undo: list[tuple[object, str, object]] = []
+
+    def install(self) -> None:
+        for label, module_name, class_name, name in PIECES:
+            try:
+                owner: object = importlib.import_module(module_name)
+                if class_name:
+                    owner = getattr(owner, class_name)
+                original = getattr(owner, name)
+            except (ImportError, AttributeError):
+                self.missing.append(f"{module_name}:{class_name + '.' if class_name else ''}{name}")
                 continue
-            if from_part is None:
-                ms, calls = ms + ct, calls + nc
-            else:
-                for caller, (_ccc, cnc, _ctt, cct) in callers.items():
-                    if from_part in caller[0].replace("\\", "/"):
-                        ms, calls = ms + cct, calls + cnc
-        out.append((label, 1000 * ms / turns, calls / turns))
-    return out
+            timed = self._timed(label, original)
+            holders = [owner] + [
+                m for n, m in list(sys.modules.items()) if n.split(".")[0] in ("bot", "intents")
+            ]
+            for holder in holders:
+                for attr, value in list(vars(holder).items()):
+                    if value is original:
+                        setattr(holder, attr, timed)
+                        self._undo.append((holder, attr, original))
+
+    def uninstall(self) -> None:
+        for holder, attr, original in reversed(self._undo):
+            setattr(holder, attr, original)
+        self._undo.clear()
+
+    def turn_started(self) -> None:
+        self._held_since = None
+
+    def _done(self, label: str, piece: Piece, wall: float, cpu: float) -> None:
+        now = time.perf_counter()
+        piece.wall += 1000 * (now - wall)
+        piece.cpu += 1000 * (time.thread_time() - cpu)
+        piece.calls += 1
+        if label == HOLD_FROM and self._held_since is None:
+            self._held_since = now
+        elif label == HOLD_TO and self._held_since is not None:
+            self.hold += 1000 * (now - self._held_since)
+            self._held_since = None
+
+    def _timed(self, label: str, original: Any) -> Any:
+        piece = self.pieces.setdefault(label, Piece())
+        if inspect.iscoroutinefunction(original):
+
+            @functools.wraps(original)
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                wall, cpu = time.perf_counter(), time.thread_time()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    self._done(label, piece, wall, cpu)
+
+            return timed_async
+
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._done(label, piece, wall, cpu)
+
+        return timed
 
 
 async def measure(label: str, url: str, turns: int, profiled: int, warm: int) -> tuple[Figures, Baseline]:
@@ -305,7 +375,12 @@ async def measure(label: str, url: str, turns: int, profiled: int, warm: int) ->
     try:
         await run.turns(warm)  # loads dictionaries, builds the index, fills caches
         start = run.position
-        await run.turns(turns, figures)
+        run.meter.install()
+        try:
+            await run.turns(turns, figures)
+        finally:
+            run.meter.uninstall()
+        figures.meter = run.meter
         same = [run.messages[(start + i) % len(run.messages)] for i in range(turns)]
         baseline = await understanding_alone(engine, same)
         if profiled:
@@ -322,8 +397,6 @@ async def measure(label: str, url: str, turns: int, profiled: int, warm: int) ->
             main_ms = figures.main_cpu_ms / figures.turns
             figures.shares = {k: main_ms * seconds.get(k, 0.0) / total for k in SHARES}
             figures.shares["database"] += other_ms
-            scale = main_ms / (1000 * total / profiled)  # profiler overhead out of the spot figures
-            figures.spots = [(what, ms * scale, calls) for what, ms, calls in spots(stats, profiled)]
     finally:
         await database.dispose()
     return figures, baseline
@@ -381,14 +454,29 @@ def table(rows: list[Figures], baseline: list[Baseline]) -> str:
 def hot_spots(rows: list[Figures]) -> str:
     lines = []
     for r in rows:
-        if not r.spots:
+        if r.meter is None:
             continue
         cpu = r.cpu_ms / r.turns
+        head = f"{r.label}: named pieces, a turn (cumulative)"
+        lines += ["", f"{head:<48} {'wall ms':>8} {'CPU ms':>7} {'of CPU':>6} {'calls':>6}"]
+        for label, *_ in PIECES:
+            piece = r.meter.pieces.get(label)
+            if piece is None:
+                continue
+            lines.append(
+                f"  {label:<46} {piece.wall / r.turns:>8.2f} {piece.cpu / r.turns:>7.2f}"
+                f" {100 * piece.cpu / r.turns / cpu:>5.0f}% {piece.calls / r.turns:>6.2f}"
+            )
+        understand = r.meter.pieces.get(PIECES[0][0], Piece())
+        hold = r.meter.hold / r.turns
         lines.append(
-            f"{r.label}: main-thread CPU of named pieces (cumulative, ms a turn; % of the turn's CPU)"
+            f"  the user's conversation row is held {hold:.2f} ms a turn (wall, lock taken to commit"
+            f" done), {100 * understand.wall / r.turns / hold:.0f}% of it in Understander.understand"
+            if hold
+            else "  (no lock hold measured)"
         )
-        for what, ms, calls in r.spots:
-            lines.append(f"  {what:<58} {ms:>6.2f} ms {100 * ms / cpu:>4.0f}%  {calls:>5.2f} calls/turn")
+        if r.meter.missing:
+            lines.append("  not found, so not timed: " + ", ".join(r.meter.missing))
     return "\n".join(lines)
 
 

@@ -45,8 +45,8 @@ async def get_conversation(
     return conversation
 
 
-def _new_conversation(insert: Callable[..., Any], into: Any = Conversation) -> Any:
-    return insert(into).values(
+def _new_conversation(insert: Callable[..., Any]) -> Any:
+    return insert(_TABLE).values(
         telegram_user_id=bindparam("user"),
         context={},
         handoff_active=False,
@@ -56,20 +56,20 @@ def _new_conversation(insert: Callable[..., Any], into: Any = Conversation) -> A
     )
 
 
-# Built once: the per-turn statements cost no construction or cache-key work.
+# Built once: the per-turn statements cost no construction or cache-key work. Inserts go to the table
+# (plain Core statements, cheaper than the ORM's bulk-insert path), rows come back as ORM objects.
+_TABLE = Base.metadata.tables[Conversation.__tablename__]
 _FRESH = {"populate_existing": True}
 _FIND = select(Conversation).where(Conversation.telegram_user_id == bindparam("user"))
 _LOCKED = _FIND.with_for_update()
 _INSERT = {
-    name: _new_conversation(insert, Base.metadata.tables[Conversation.__tablename__]).on_conflict_do_nothing(
-        index_elements=["telegram_user_id"]
-    )
+    name: _new_conversation(insert).on_conflict_do_nothing(index_elements=["telegram_user_id"])
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_SQLITE_UPSERT = (
+_SQLITE_UPSERT = select(Conversation).from_statement(
     _new_conversation(sqlite.insert)
     .on_conflict_do_update(index_elements=["telegram_user_id"], set_={"telegram_user_id": bindparam("user")})
-    .returning(Conversation)
+    .returning(*_TABLE.c)
 )
 
 
