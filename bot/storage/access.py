@@ -183,7 +183,8 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.role is Role.SUPPLIER:
         if viewer.supplier_id is None:
             return false()
-        return exists().where(OrderLine.order_id == Order.id, OrderLine.supplier_id == viewer.supplier_id)
+        # The orders of its own lines: reached from its lines by key, not by scanning every order.
+        return Order.id.in_(select(OrderLine.order_id).where(OrderLine.supplier_id == viewer.supplier_id))
     conditions: list[ColumnElement[bool]] = []
     if viewer.telegram_user_id is not None:
         conditions.append(Order.customer_telegram_id == viewer.telegram_user_id)
@@ -222,10 +223,11 @@ class OrderAccess:
         """A supplier's to-do list: paid orders in which some of its own lines are in no parcel yet."""
         if self.viewer.role is not Role.SUPPLIER or self.viewer.supplier_id is None:
             return []
-        unshipped_own_line = exists().where(
-            OrderLine.order_id == Order.id,
-            OrderLine.supplier_id == self.viewer.supplier_id,
-            ~exists().where(ParcelLine.order_line_id == OrderLine.id),
+        unshipped_own_line = Order.id.in_(
+            select(OrderLine.order_id).where(
+                OrderLine.supplier_id == self.viewer.supplier_id,
+                ~exists().where(ParcelLine.order_line_id == OrderLine.id),
+            )
         )
         condition = and_(visible_to(self.viewer), Order.status.in_(TO_SHIP), unshipped_own_line)
         return await self._load(condition, limit=limit)

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
-from bot.storage.access import Role, resolve_viewer
+from bot.storage.access import OrderAccess, Role, resolve_viewer
 from bot.storage.conversations import get_conversation, verify_phone
 from bot.storage.models import Supplier, SupplierAccount
 from bot.storage.outbox import mark_update
@@ -95,3 +96,32 @@ async def test_who_is_writing_is_one_statement(database: Database) -> None:
     assert (stranger.role, stranger.verified_phone) == (Role.CUSTOMER, None)
     assert (linked.role, linked.supplier_id, linked.supplier_code) == (Role.SUPPLIER, supplier.id, "AMURCONF")
     assert linked.telegram_user_id == SUPPLIER_USER and person.role is Role.STAFF
+
+
+async def test_a_suppliers_orders_are_reached_from_its_lines_not_by_scanning_all_orders(
+    shop: Database, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's planner chooses by table statistics; SQLite's plan follows the query")
+    reads: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.lstrip().startswith("SELECT orders.id"):
+            reads.append((statement, parameters))
+
+    async with shop.sessions() as session:
+        supplier = await resolve_viewer(session, 7100000001, frozenset())
+        event.listen(shop.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            waiting = await OrderAccess(session, supplier).to_ship()
+            listed = await OrderAccess(session, supplier).recent()
+        finally:
+            event.remove(shop.engine.sync_engine, "before_cursor_execute", record)
+        assert (
+            listed and len(reads) == 2 and waiting == [o for o in waiting if o.status in ("paid", "packing")]
+        )
+        connection = await session.connection()
+        for statement, parameters in reads:
+            plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
+            steps = [str(row[-1]) for row in plan]
+            assert not [step for step in steps if step.startswith("SCAN orders")], steps
