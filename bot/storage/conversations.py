@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.db import dialect_insert
-from bot.storage.models import Conversation, Customer, Handoff, Message
+from bot.storage.db import dialect_name
+from bot.storage.models import Base, Conversation, Customer, Handoff, Message
 from bot.storage.types import utcnow
 
 #: The first key of the two-key advisory locks on phone numbers (any constant of this project's own).
@@ -18,29 +20,57 @@ _PHONE_LOCK_SPACE = 0x6B6570
 async def get_conversation(
     session: AsyncSession, telegram_user_id: int, *, lock: bool = True
 ) -> Conversation:
-    """The user's conversation, created on first contact (race-free: INSERT ... ON CONFLICT DO NOTHING).
+    """The user's conversation, created on first contact (race-free: INSERT ... ON CONFLICT).
 
-    With `lock`, PostgreSQL holds the row until commit, so two processes never interleave one user's turns.
+    With `lock`, the row is held until commit, so two processes never interleave one user's turns:
+    PostgreSQL locks it with SELECT ... FOR UPDATE (inserting first only for a new user); SQLite upserts
+    and reads it back in one statement, a write that takes the database's write lock before the read.
     """
-    insert = dialect_insert(session)
-    now = utcnow()
-    await session.execute(
-        insert(Conversation)
-        .values(
-            telegram_user_id=telegram_user_id,
-            context={},
-            handoff_active=False,
-            blocked_bot=False,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["telegram_user_id"])
-    )
-    query = select(Conversation).where(Conversation.telegram_user_id == telegram_user_id)
+    params = {"user": telegram_user_id, "now": utcnow()}
     if lock:
-        query = query.with_for_update()
-    conversation = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+        if dialect_name(session) == "postgresql":
+            found = await session.scalar(_LOCKED, {"user": telegram_user_id}, execution_options=_FRESH)
+            if found is not None:
+                return found
+        else:
+            upserted: Conversation = (
+                await session.scalars(_SQLITE_UPSERT, params, execution_options=_FRESH)
+            ).one()
+            return upserted
+    await session.execute(_INSERT[dialect_name(session)], params)
+    conversation = await session.scalar(
+        _LOCKED if lock else _FIND, {"user": telegram_user_id}, execution_options=_FRESH
+    )
+    assert conversation is not None  # inserted above if it was missing
     return conversation
+
+
+def _new_conversation(insert: Callable[..., Any]) -> Any:
+    return insert(_TABLE).values(
+        telegram_user_id=bindparam("user"),
+        context={},
+        handoff_active=False,
+        blocked_bot=False,
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+
+
+# Built once: the per-turn statements cost no construction or cache-key work. Inserts go to the table
+# (plain Core statements, cheaper than the ORM's bulk-insert path), rows come back as ORM objects.
+_TABLE = Base.metadata.tables[Conversation.__tablename__]
+_FRESH = {"populate_existing": True}
+_FIND = select(Conversation).where(Conversation.telegram_user_id == bindparam("user"))
+_LOCKED = _FIND.with_for_update()
+_INSERT = {
+    name: _new_conversation(insert).on_conflict_do_nothing(index_elements=["telegram_user_id"])
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_SQLITE_UPSERT = select(Conversation).from_statement(
+    _new_conversation(sqlite.insert)
+    .on_conflict_do_update(index_elements=["telegram_user_id"], set_={"telegram_user_id": bindparam("user")})
+    .returning(*_TABLE.c)
+)
 
 
 async def find_conversation(session: AsyncSession, telegram_user_id: int) -> Conversation | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -36,6 +36,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def dialect_name(session: AsyncSession) -> Literal["postgresql", "sqlite"]:
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
 
 
 def dialect_insert(session: AsyncSession) -> Callable[..., Any]:

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.storage.db import dialect_insert
-from bot.storage.models import OutboxItem, ProcessedUpdate
+from bot.storage.db import dialect_name
+from bot.storage.models import Base, OutboxItem, ProcessedUpdate
 from bot.storage.types import utcnow
 
 #: Telegram gives up re-sending an update after about a day; sent rows are kept as long, for review.
@@ -28,13 +29,18 @@ async def mark_update(session: AsyncSession, update_id: int) -> bool:
 
     On PostgreSQL a second transaction inserting the same id waits for the first: if that one commits,
     this one sees the conflict; if it rolls back, this one goes on. Either way the turn runs once."""
-    insert = dialect_insert(session)
-    result = await session.execute(
-        insert(ProcessedUpdate)
-        .values(update_id=update_id, processed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["update_id"])
-    )
+    result = await session.execute(_MARK[dialect_name(session)], {"update_id": update_id, "at": utcnow()})
     return bool(getattr(result, "rowcount", 0))
+
+
+#: Built once (it runs every turn): the mark, for each dialect's ON CONFLICT.
+_MARK = {
+    # the table, not the mapped class: a plain INSERT whose result has the rowcount
+    name: insert(Base.metadata.tables[ProcessedUpdate.__tablename__])
+    .values(update_id=bindparam("update_id"), processed_at=bindparam("at"))
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 async def update_marked(session: AsyncSession, update_id: int) -> bool:

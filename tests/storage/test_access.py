@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.config import PROJECT_ROOT
 from bot.importing import import_file
-from bot.storage.access import (
-    NewParcel,
-    OrderAccess,
-    Role,
-    ShipmentOutcome,
-    ShipmentResult,
-    Viewer,
-    report_shipment,
-    resolve_viewer,
-)
+from bot.storage.access import OrderAccess, Role, Viewer, resolve_viewer
 from bot.storage.models import Customer, ParcelDestination, Supplier, SupplierAccount
 from bot.storage.runtime import Database
+from bot.storage.shipments import NewParcel, ShipmentOutcome, ShipmentResult, report_shipment
 from bot.storage.types import utcnow
 from intents.tracking import carrier_of
 
@@ -271,3 +266,28 @@ async def test_nobody_ships_an_order_it_cannot_see(shop: Database) -> None:
     assert await ship(shop, await viewer_of(shop, ALICE), honey_only, "RA333333333RU") is None
     order = await find(shop, await viewer_of(shop, ALICE), honey_only)
     assert order is not None and order.status == "paid" and order.parcels == ()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("first", ["bot.storage.shipments", "bot.storage.access", "bot.engine.conversation"])
+def test_shipment_names_are_one_set_whichever_module_loads_first(first: str) -> None:
+    # Shipment reporting has its own module; callers that still import it from access.py get the same
+    # objects, in whatever order a fresh process happens to import the two modules.
+    check = (
+        f"import {first}\n"
+        "from bot.storage import access, shipments\n"
+        "from bot.storage.access import SHIPPABLE, NewParcel, ShipmentOutcome, ShipmentResult, report_shipment\n"
+        "assert (SHIPPABLE, NewParcel, ShipmentOutcome, ShipmentResult, report_shipment) == (\n"
+        "    shipments.SHIPPABLE, shipments.NewParcel, shipments.ShipmentOutcome, shipments.ShipmentResult,\n"
+        "    shipments.report_shipment)\n"
+        "assert shipments.visible_to is access.visible_to and shipments.OrderAccess is access.OrderAccess\n"
+        "assert not hasattr(access, 'no_such_name')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
