@@ -46,8 +46,11 @@ class Turn:
         return self.conversation.context
 
     def remember(self, **values: Any) -> None:
+        context = self.conversation.context
+        if all(key in context and context[key] == value for key, value in values.items()):
+            return  # unchanged: no UPDATE flushed before the turn's next query
         # Reassign, so SQLAlchemy sees the JSON column change.
-        self.conversation.context = {**self.conversation.context, **values}
+        self.conversation.context = {**context, **values}
 
     def orders(self) -> OrderAccess:
         return OrderAccess(self.session, self.viewer)
