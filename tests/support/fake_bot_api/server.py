@@ -37,17 +37,19 @@ _UNSET: Any = object()
 
 
 class Call(tuple):  # type: ignore[type-arg]
-    """One received API call; unpacks as ``(method, params)``. Also ``token``, ``via`` ("http" or
-    "webhook-reply"), ``status`` (None while in flight), ``response`` (the JSON body), ``ok``."""
+    """One received API call; unpacks as ``(method, params)``. Also ``token``, ``seq`` (its index in
+    ``calls``), ``via`` ("http" or "webhook-reply"), ``status`` (None while in flight), ``response`` (the
+    JSON body), ``ok``."""
 
     token: str
+    seq: int
     via: str
     status: int | None
     response: dict[str, Any] | None
 
-    def __new__(cls, method: str, params: dict[str, Any], *, token: str, via: str) -> Call:
+    def __new__(cls, method: str, params: dict[str, Any], *, token: str, seq: int, via: str) -> Call:
         self = super().__new__(cls, (method, params))
-        self.token, self.via, self.status, self.response = token, via, None, None
+        self.token, self.seq, self.via, self.status, self.response = token, seq, via, None, None
         return self
 
     @property
@@ -431,7 +433,7 @@ class FakeBotAPI(Methods):
         self, method: str, token: str, params: dict[str, Any], *, via: str
     ) -> tuple[int, dict[str, Any]]:
         method, handler = self._routes.get(method.lower(), (method, None))
-        call = Call(method, params, token=token, via=via)
+        call = Call(method, params, token=token, seq=len(self.calls), via=via)
         self.calls.append(call)
         self._fire()  # arrived (wait_in_flight); answered is signalled again below
         try:
