@@ -9,7 +9,7 @@ What it does, per run:
 * a scratch PostgreSQL database ``kefu_load_<random>`` (dropped at the end, also on failure or Ctrl-C)
   with the demo shop imported (``kefu import suppliers|catalog|orders catalog_data/*.csv``), and a
   dedicated Redis DB index (``--redis-url``, FLUSHDB before every run and at the end);
-* the fake Telegram Bot API (``tests/telegram/fake_bot_api.py``) in a thread of this process with its own
+* the fake Telegram Bot API (``tests/support/fake_bot_api/``) in a thread of this process with its own
   event loop; the load generator runs in the main event loop;
 * for each N of ``--processes``: N ``kefu webhook`` subprocesses (own ports, one secret, one database,
   one Redis), each waited for on ``GET /healthz``; then every simulated user (Telegram ids 8,000,000,000
@@ -64,12 +64,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "telegram"))
 
 import aiohttp
 import asyncpg
-from fake_bot_api import FakeBotAPI
 from redis.asyncio import Redis
+
+from tests.support.fake_bot_api import FakeBotAPI
 
 KEFU = str(Path(sys.executable).with_name("kefu"))
 USER_BASE = 8_000_000_000

@@ -2,8 +2,8 @@
 
 No ``__init__.py`` here on purpose: with pytest's default "prepend" import mode and no
 ``tests/__init__.py``, a package named ``tests/telegram`` would be imported as top-level ``telegram``
-and shadow python-telegram-bot. This directory is put on sys.path instead, so ``import fake_bot_api``
-works from the test modules.
+and shadow python-telegram-bot. This directory is put on sys.path instead, so one test module can
+import another's helpers. The fake itself is ``tests.support.fake_bot_api``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from fake_bot_api import FakeBotAPI
+
+from tests.support.fake_bot_api import FakeBotAPI
 
 
 @pytest_asyncio.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from fake_bot_api import FakeBotAPI
 from test_telegram_bot import ALICE, STAFF_CHAT, Harness, start
 
 from bot.storage.runtime import Database
+from tests.support.fake_bot_api import FakeBotAPI
 
 FORGED = [
     "p:²",  # str.isdigit() says yes, int() says no

@@ -14,13 +14,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from fake_bot_api import FakeBotAPI
 from sqlalchemy import func, select
 from webhook_process import WebhookProcess, post, resend_until_acknowledged
 
 from bot.storage.models import OutboxItem
 from bot.storage.runtime import Database
 from tests.conftest import REDIS_URL
+from tests.support.fake_bot_api import FakeBotAPI
 
 SHOPPERS = 60
 FIRST_SHOPPER = 5300000000

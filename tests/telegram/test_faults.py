@@ -11,7 +11,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
-from fake_bot_api import FakeBotAPI
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
@@ -24,6 +23,7 @@ from bot.storage.runtime import Database
 from bot.telegram.delivery import OutboxLimits, RateLimiter
 from bot.telegram.replay import replay_once
 from tests.conftest import PostgresScratch, load_shop
+from tests.support.fake_bot_api import FakeBotAPI
 
 
 @pytest_asyncio.fixture

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from fake_bot_api import FakeBotAPI
 from test_telegram_bot import ALICE, start
 
 from bot.storage.runtime import Database
 from bot.telegram.run import WEBHOOK_PATH, create_webhook_app
+from tests.support.fake_bot_api import FakeBotAPI
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
 MALFORMED: list[Any] = [

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from fake_bot_api import FakeBotAPI
 from sqlalchemy import select, update
 from test_telegram_bot import ALICE, BOB, STAFF_CHAT, Harness, start
 
@@ -15,6 +14,7 @@ from bot.storage import outbox as store
 from bot.storage.models import OutboxItem, ProcessedUpdate
 from bot.storage.runtime import Database
 from bot.telegram.outbox import MAX_ATTEMPTS, TelegramOutbox, TurnPlan
+from tests.support.fake_bot_api import FakeBotAPI
 
 
 @pytest_asyncio.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fake_bot_api import FakeBotAPI
 from redis.asyncio import Redis
 
 from bot.telegram.delivery import OutboxLimits, ReliableRequests, SharedRateLimiter
 from bot.telegram.factory import create_bot
+from tests.support.fake_bot_api import FakeBotAPI
 
 
 async def test_two_processes_under_a_burst_stay_within_30_a_second(

@@ -20,7 +20,6 @@ import pytest
 import pytest_asyncio
 from aiogram.exceptions import TelegramServerError
 from aiohttp.test_utils import TestClient, TestServer
-from fake_bot_api import FakeBotAPI
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from test_telegram_bot import ALICE, BOB, STAFF_CHAT, Harness, start
@@ -31,6 +30,7 @@ from bot.storage.models import FailedUpdate, OutboxItem
 from bot.storage.runtime import Database
 from bot.telegram.replay import replay_pending, retry_failed_once
 from bot.telegram.run import WEBHOOK_PATH, create_webhook_app
+from tests.support.fake_bot_api import FakeBotAPI
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
 SORRY_ZH, SORRY_RU = "出了点问题", "что-то пошло не так"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_bot_api import FakeBotAPI
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, Defaults
@@ -15,6 +14,7 @@ from test_telegram_bot import ALICE, start
 from bot.importing import import_file
 from bot.storage.runtime import Database
 from bot.telegram.ptb import add_kefu_handlers
+from tests.support.fake_bot_api import FakeBotAPI
 
 #: A product whose name looks like markup, with a lone "<" that an HTML parser refuses.
 TAGGED = (

@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from fake_bot_api import FakeBotAPI
 from redis.asyncio import Redis
 from sqlalchemy import select
 from test_telegram_bot import ALICE, STAFF, STAFF_CHAT, Harness, escalate, start
@@ -18,6 +17,7 @@ from bot.storage.models import SupplierAccount
 from bot.storage.runtime import Database
 from bot.telegram.factory import create_bot, create_dispatcher
 from tests.conftest import REDIS_URL
+from tests.support.fake_bot_api import FakeBotAPI
 
 NEWCOMER = 5100000077
 

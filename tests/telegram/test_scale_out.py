@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from fake_bot_api import FakeBotAPI
 from redis.asyncio import Redis
 from test_telegram_bot import ALICE, STAFF, STAFF_CHAT, Harness, settings_for
 
@@ -16,6 +15,7 @@ from bot.storage.runtime import Database
 from bot.telegram.factory import create_bot, create_dispatcher
 from bot.telegram.polling import PollingDispatcher
 from tests.conftest import REDIS_DB, REDIS_URL
+from tests.support.fake_bot_api import FakeBotAPI
 
 
 async def process(fake: FakeBotAPI, database: Database, redis: Redis) -> Harness:

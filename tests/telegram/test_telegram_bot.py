@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiogram import Bot, Dispatcher
-from fake_bot_api import FakeBotAPI
 from redis.asyncio import Redis
 from sqlalchemy import select
 
@@ -30,6 +29,7 @@ from bot.storage.models import Order
 from bot.storage.runtime import Database
 from bot.telegram.factory import create_bot, create_dispatcher, set_commands
 from tests.conftest import REDIS_URL
+from tests.support.fake_bot_api import FakeBotAPI
 
 ALICE, BOB, STRANGER = 5100000001, 5100000002, 5100000099
 SWEET = 7100000001
