@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from fake_bot_api import FakeBotAPI
 from test_telegram_bot import ALICE, STAFF, STAFF_CHAT, Harness, escalate, start
 
 from bot.storage.runtime import Database
 from bot.telegram.relay import StaffRelay
+from tests.support.fake_bot_api import FakeBotAPI
 
 #: A topic staff opened by hand: no conversation is bound to it.
 LOOSE_TOPIC = 777
