@@ -99,6 +99,10 @@ class Chats:
         self._forbidden.pop(user_id, None)
         return self._my_chat_member(user_id, "kicked", "member")
 
+    def add_topic(self, chat_id: int, thread_id: int, name: str = "") -> None:
+        """Declare a forum topic made outside the bot (by staff, by hand)."""
+        self._register_topic(chat_id, thread_id, name or f"Topic {thread_id}")
+
     def delete_topic(self, chat_id: int, thread_id: int) -> None:
         """Someone deleted the topic in the app: sending to it answers "message thread not found"."""
         topic = self._topics.get(chat_id, {}).get(thread_id)
