@@ -333,6 +333,8 @@ class Meter:
         self.pieces: dict[str, Piece] = {}
         self.missing: list[str] = []
         self.hold = 0.0  # ms
+        #: Understander.understand's wall time while the row was held (ms).
+        self.understand_in_hold = 0.0
         self._held_since: float | None = None
         self._undo: list[tuple[object, str, object]] = []
 
@@ -369,6 +371,8 @@ class Meter:
         piece.wall += 1000 * (now - wall)
         piece.cpu += 1000 * (time.thread_time() - cpu)
         piece.calls += 1
+        if label == PIECES[0][0] and self._held_since is not None:
+            self.understand_in_hold += 1000 * (now - wall)
         if label == HOLD_FROM and self._held_since is None:
             self._held_since = now
         elif label == HOLD_TO and self._held_since is not None:
@@ -510,11 +514,10 @@ def hot_spots(rows: list[Figures]) -> str:
                 f"  {label:<46} {piece.wall / r.turns:>8.2f} {piece.cpu / r.turns:>7.2f}"
                 f" {100 * piece.cpu / r.turns / cpu:>5.0f}% {piece.calls / r.turns:>6.2f}"
             )
-        understand = r.meter.pieces.get(PIECES[0][0], Piece())
         hold = r.meter.hold / r.turns
         lines.append(
             f"  the user's conversation row is held {hold:.2f} ms a turn (wall, lock taken to commit"
-            f" done), {100 * understand.wall / r.turns / hold:.0f}% of it in Understander.understand"
+            f" done), {100 * r.meter.understand_in_hold / r.turns / hold:.0f}% of it in Understander.understand"
             if hold
             else "  (no lock hold measured)"
         )

@@ -67,17 +67,24 @@ class Engine:
         """One turn, in one transaction with the mark of its update id and `effects`; None when that
         update id was handled before (nothing changes then)."""
         understander = await self.catalog.get()
+        text = clean(incoming.text)
+        words = text[:MAX_UNDERSTOOD] if has_words(text) else ""
+        # Understood before the transaction, so the user's row (and SQLite's write lock) is not held
+        # while the matcher runs; read again inside only if the chat's language turns out otherwise.
+        guess = (detect_language(words) if words else None) or from_language_code(incoming.lang_code) or "zh"
+        understood = understander.understand(words, default_lang=guess) if words else None
         async with self.sessions.begin() as session:
             if incoming.update_id is not None and not await mark_update(session, incoming.update_id):
                 return None
             conversation = await get_conversation(session, incoming.user_id)
             conversation.blocked_bot = False  # writing to us again means it unblocked the bot
             viewer = await resolve_viewer(session, incoming.user_id, self.staff_ids)
-            text = clean(incoming.text)
             lang = self._language(conversation, text, incoming.lang_code)
             turn = Turn(self.shop, session, conversation, viewer, incoming, text, lang, self.i18n[lang])
             understanding = (
-                understander.understand(text[:MAX_UNDERSTOOD], default_lang=lang) if has_words(text) else None
+                understood
+                if understood is None or lang == guess
+                else understander.understand(words, default_lang=lang)
             )
             reply = await _respond(turn, understanding)
             conversation.lang = reply.lang
