@@ -117,22 +117,48 @@ def check_turn(reply: Reply, check: dict[str, Any]) -> tuple[bool, list[str], li
 
 
 def read_conversations(path: Path) -> list[dict[str, Any]]:
+    """The conversations of a file, each checked for what a replay needs (SystemExit names the line)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"{path}: cannot read it ({exc.__class__.__name__})") from None
     conversations = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                conversations.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise SystemExit(f"{path}, line {number}: not JSON ({exc.msg})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            conversation = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"{path}, line {number}: not JSON ({exc.msg})") from None
+        problem = _problem(conversation)
+        if problem:
+            raise SystemExit(f"{path}, line {number}: {problem}")
+        conversations.append(conversation)
     return conversations
+
+
+def _problem(conversation: Any) -> str | None:
+    if not isinstance(conversation, dict):
+        return "not a JSON object"
+    if not isinstance(conversation.get("user"), int) or isinstance(conversation.get("user"), bool):
+        return '"user" must be a Telegram user id (a whole number)'
+    turns = conversation.get("turns")
+    if not isinstance(turns, list) or not turns:
+        return '"turns" must be a list of turns'
+    for index, turn in enumerate(turns, start=1):
+        if not isinstance(turn, dict) or not isinstance(turn.get("text", turn.get("contact")), str):
+            return f'turn {index} needs "text" or "contact" (a string)'
+        check = turn.get("check")
+        if check is not None and not isinstance(check, dict):
+            return f'turn {index}: "check" must be an object'
+    return None
 
 
 async def replay(settings: Settings, path: Path) -> ConversationReport:
     from bot.demo_shop import load_demo_shop
 
     report = ConversationReport()
+    conversations = read_conversations(path)  # a bad file is refused before any database work
     faq = settings.data_dir / "faq.toml"
     if not faq.exists():  # a test shop without its own answers uses the demo shop's
         faq = PROJECT_ROOT / "catalog_data" / "faq.toml"
@@ -147,7 +173,7 @@ async def replay(settings: Settings, path: Path) -> ConversationReport:
                 FaqBook.load(faq),
                 frozenset(),
             )
-            for conversation in read_conversations(path):
+            for conversation in conversations:
                 user = int(conversation["user"])
                 for index, turn in enumerate(conversation["turns"], start=1):
                     if "contact" in turn:

@@ -85,3 +85,22 @@ def test_demo_chat_reads_piped_input(tmp_path: Path) -> None:
     result = kefu(tmp_path, "demo", stdin="你好\nЕсть сгущёнка?\n")
     assert result.returncode == 0, result.stderr
     assert "您好" in result.stdout and "сгущ" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("not json\n", "line 1: not JSON"),
+        ('{"id": "x", "turns": [{"text": "hi"}]}\n', 'line 1: "user" must be'),
+        ('{"id": "x", "user": 5, "turns": [{"check": {}}]}\n', 'turn 1 needs "text" or "contact"'),
+        (None, "cannot read it"),
+    ],
+)
+def test_eval_refuses_a_bad_conversations_file_by_line(
+    tmp_path: Path, content: str | None, says: str
+) -> None:
+    path = tmp_path / "conversations.jsonl"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = kefu(tmp_path, "eval", "--conversations", str(path))
+    assert result.returncode != 0 and says in result.stderr and "Traceback" not in result.stderr
