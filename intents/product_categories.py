@@ -137,6 +137,9 @@ class Categories:
             out.extend(members.tolist())
         return out
 
+    def category_of(self, pid: int) -> int:
+        return self._of[pid]
+
     def contains(self, pid: int, category: str) -> bool:
         return self._of[pid] in self._category_ids(category)
 

@@ -69,6 +69,17 @@ class ProductIndex:
     def sku(self, pid: int) -> str:
         return self._skus[pid]
 
+    def pid_of(self, sku: str) -> int | None:
+        return self._sku_pid.get(sku)
+
+    def related(self, pid: int, other: int) -> tuple[bool, bool]:
+        """(same brand, same category) of two products: how close a follow-up's product is to the
+        one in context ('榛子的呢' after 爱莲巧 is the Алёнка with hazelnuts, not another brand's)."""
+        brand = self._brand[pid]
+        return brand >= 0 and brand == self._brand[other], self._categories.category_of(
+            pid
+        ) == self._categories.category_of(other)
+
     # ---- products -------------------------------------------------------------------------
     def search(self, query: str, limit: int = 5) -> list[ProductMatch]:
         """Best products for a message (question words around the product are ignored)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from intents import chinese, russian
+from intents.followup import FollowupReader
 from intents.intent_classifier import IntentClassifier
 from intents.intent_ids import PRODUCT_INTENTS, IntentId
 from intents.intent_signals import Signals
@@ -20,6 +21,7 @@ MIN_PRODUCT_SCORE = 60.0  # weaker matches are noise from the words around the q
 MAX_PRODUCTS = 5
 NAMED_PRODUCT = 95.0  # a product match this good is the product asked for, whatever category is named
 CLEAR_MATCH = 85.0  # below this, a message of several clauses is also matched clause by clause
+NAMED_GAP = 8.0  # a product named in full this far ahead of the next one is the one asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class Understander:
     ) -> None:
         warm_up()
         self.index = ProductIndex(products)
+        self.followups = FollowupReader(self.index)
         self.classifier = IntentClassifier()
         self._lookup = as_lookup(order_lookup)
 
@@ -87,6 +90,14 @@ class Understander:
         brand = False
         if result.intent in PRODUCT_INTENTS:
             products = self._products(hits, category, q)
+            if (
+                category is not None
+                and hits
+                and hits[0].score >= NAMED_PRODUCT
+                and (len(hits) == 1 or hits[0].score - hits[1].score >= NAMED_GAP)
+                and not self.index.names_only_category(q, category)
+            ):
+                category = None  # '巴巴耶夫斯基精英黑巧克力多少钱' asks for that bar, not for 巧克力
             if category is None and hits and hits[0].score >= MIN_PRODUCT_SCORE and asks_for_brand(text):
                 # 'эта марка есть? какие товары от неё': the named product's brand, all of it
                 siblings = self.index.brand_skus(hits[0].pid, MAX_PRODUCTS)

@@ -7,6 +7,7 @@ import re
 
 from bot.engine.answers import FAQ_INTENTS, shop_answer
 from bot.engine.catalog import product_by_id
+from bot.engine.focus import remember_products
 from bot.engine.greetings import greeting, help_text, language_switched, suggestions
 from bot.engine.handoff import hand_off
 from bot.engine.i18n import LANGS, zh_or_ru
@@ -87,7 +88,8 @@ async def button(turn: Turn, data: str) -> Reply:
             return silence
         product = await product_by_id(turn.session, int(value))
         if product is not None:
-            turn.remember(last_skus=[product.sku], misses=0)
+            turn.remember(misses=0)
+            remember_products(turn, [product.sku])
             return await product_answer(turn, product, IntentId.PRODUCT_SEARCH)
         return turn.reply([turn.tr._("That button is no longer valid.")], IntentId.OUT_OF_SCOPE)
     if kind == "o":

@@ -19,6 +19,7 @@ from bot.engine.catalog import CatalogIndex
 from bot.engine.commands import button, command, start_in_handoff
 from bot.engine.contact import shared_contact
 from bot.engine.faq import FaqBook
+from bot.engine.followups import answer_followup
 from bot.engine.greetings import goodbye, greeting, language_switched, thanks
 from bot.engine.handoff import hand_off, miss
 from bot.engine.i18n import I18n, Lang
@@ -80,7 +81,17 @@ class Engine:
             conversation.blocked_bot = False  # writing to us again means it unblocked the bot
             viewer = await resolve_viewer(session, incoming.user_id, self.staff_ids)
             lang = self._language(conversation, text, incoming.lang_code)
-            turn = Turn(self.shop, session, conversation, viewer, incoming, text, lang, self.i18n[lang])
+            turn = Turn(
+                self.shop,
+                session,
+                conversation,
+                viewer,
+                incoming,
+                text,
+                lang,
+                self.i18n[lang],
+                understander.followups,
+            )
             understanding = (
                 understood
                 if understood is None or lang == guess
@@ -184,6 +195,9 @@ async def _by_intent(turn: Turn, u: Understanding) -> Reply:
     intent = u.intent
     if intent != IntentId.OUT_OF_SCOPE:
         turn.remember(misses=0)
+    followup = await answer_followup(turn, u)  # 'а №4?' may read as a greeting on its own
+    if followup is not None:
+        return followup
     if intent == IntentId.GREETING:
         return greeting(turn)
     if intent == IntentId.THANKS:

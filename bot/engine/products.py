@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot.engine import replies
 from bot.engine.catalog import ProductFacts, in_stock_alternatives, product_facts
+from bot.engine.focus import MAX_LISTED, current_focus, remember_products
 from bot.engine.handoff import miss
 from bot.engine.messages import Button, Reply
 from bot.engine.turn import Turn
 from intents import Understanding
 from intents.normalize import fold
+from intents.query import analyse
 from intents.sizes import size_variants, sizes
 
 #: A best product match this far ahead of the next one is "clear-cut": shown alone, no choice buttons.
@@ -19,8 +21,9 @@ CLEAR_SCORE = 75.0
 async def answer_products(turn: Turn, u: Understanding) -> Reply:
     tr = turn.tr
     skus = [m.sku for m in u.products]
-    if not skus and turn.context.get("last_skus"):
-        skus = list(turn.context["last_skus"])[:1]  # "那个多少钱": the product just discussed
+    focus = current_focus(turn)
+    if not skus and focus is not None and focus.shown:
+        skus = list(focus.shown[:1])  # "那个多少钱": the product just discussed
     if not skus:
         return await miss(turn, u.intent, product_question=True)
     facts = await product_facts(turn.session, skus)
@@ -41,10 +44,15 @@ async def answer_products(turn: Turn, u: Understanding) -> Reply:
         )
         and scores.get(top.sku, 100.0) >= CLEAR_SCORE
     ) or not u.products
+    anchor = analyse(u.text).text if u.products else None  # the words that named them
     if clear_cut:
-        turn.remember(last_skus=[top.sku])
+        remember_products(turn, [top.sku], anchor=anchor)
         return await product_answer(turn, top, u.intent)
-    turn.remember(last_skus=[p.sku for p in facts])
+    listed = [p.sku for p in facts]
+    if u.category is not None and turn.followups is not None:
+        more = turn.followups.index.category_skus(u.category, MAX_LISTED)
+        listed += [s for s in more if s not in listed]
+    remember_products(turn, [p.sku for p in facts], anchor=anchor, listed=listed)
     if u.category is None:
         texts = [tr._("Here is what I found:")]
     else:

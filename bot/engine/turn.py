@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from bot.engine.i18n import I18n, Lang, Translator
 from bot.engine.messages import Button, Incoming, Reply
 from bot.storage.access import OrderAccess, Viewer, resolve_viewer
 from bot.storage.models import Conversation
+from intents.followup import FollowupReader
 
 #: Called inside a turn's transaction with its reply: a front-end writes what it must send there
 #: (an outbox), so the turn and its sends are committed together.
@@ -26,6 +28,7 @@ class Shop:
     i18n: I18n
     faq: FaqBook
     staff_ids: frozenset[int]
+    clock: Callable[[], float] = field(default=time.time)  # wall-clock seconds (context expiry)
 
 
 @dataclass(slots=True)
@@ -40,6 +43,10 @@ class Turn:
     text: str
     lang: Lang
     tr: Translator
+    followups: FollowupReader | None = None  # reads a message against the products in context
+
+    def now(self) -> float:
+        return self.shop.clock()
 
     @property
     def context(self) -> dict[str, Any]:
