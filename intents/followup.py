@@ -21,6 +21,7 @@ from intents.followup_cues import (
     content,
     cues,
     is_filler,
+    negated,
     parts,
     strip_listing,
     with_number_words,
@@ -31,6 +32,7 @@ from intents.query import QueryParts, analyse
 
 MAX_DISCUSSED = 5  # products a chat remembers as discussed
 NAMED = 85.0  # a part of a message (or a follow-up) this close to a product names it by itself
+NAMED_PART = 80.0  # the first of several parts naming a product, when the message compares
 NEW_PRODUCT = 90.0  # a follow-up naming an unrelated product this well asks about it afresh
 MIN_SCORE = 72.0  # below this, nothing in context is what the follow-up means
 SAME_BRAND_BONUS = 6.0
@@ -48,6 +50,7 @@ class Move(StrEnum):
     PICK = "pick"  # one of the products in context chosen by price or size ('哪个便宜')
     FILTER = "filter"  # what was listed, narrowed by a word, a size or a price
     VAGUE = "vague"  # points at the context and names nothing ('这个', 'ну эту')
+    UNKNOWN = "unknown"  # a follow-up ('那1公斤的呢') with nothing in context to follow
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,34 +129,38 @@ class FollowupReader:
     def __init__(self, index: ProductIndex) -> None:
         self.index = index
 
-    def read(self, text: str, focus: Focus | None) -> Followup:
+    def read(self, text: str, focus: Focus | None, *, strict: bool = False) -> Followup:
+        """`strict`: the message was understood as something else (a payment question, an order
+        list): only a move that cannot be mistaken counts (a comparison, a price filter, 'both',
+        'which is cheaper', 'this one')."""
         c = cues(text)
         pieces = parts(text)
-        if len(pieces) >= 2 and not c.correction:
+        if len(pieces) >= 2 and not c.correction and not strict:
             several = self._several(pieces, c)
             if several is not None:
                 return several
+        positive, neg = negated(text)
+        q = analyse(content(positive))
         if focus is None or not (focus.shown or focus.discussed):
+            # '那1公斤的呢' with nothing in context: a size of no product named
+            if not strict and q.empty and q.sizes and is_filler(_without_sizes(text)):
+                return Followup(Move.UNKNOWN)
             return NONE
-        q = analyse(content(text))
-        own = self._rank(q) if not q.empty else {}
+        # the follow-up's own words ('榛子', 'Нарзан'): none when it says only '那…的呢' around a size
+        own = self._rank(q) if not q.empty and not is_filler(q.text) else {}
         best_own = max(own.items(), key=lambda kv: kv[1], default=(None, 0.0))
         in_focus = {self.index.pid_of(s) for s in (*focus.shown, *focus.discussed)}
         new_named = best_own[0] is not None and best_own[1] >= NAMED and best_own[0] not in in_focus
         if c.compare:
-            if (
-                best_own[0] is not None
-                and best_own[1] >= MIN_SCORE
-                and best_own[0] not in in_focus
-                and focus.shown
-            ):
-                assert best_own[0] is not None
-                return Followup(Move.COMPARE, (focus.shown[0], self.index.sku(best_own[0])), pick=c.pick)
+            named = best_own[0]
+            if named is not None and best_own[1] >= MIN_SCORE and named not in in_focus and focus.shown:
+                return Followup(Move.COMPARE, (focus.shown[0], self.index.sku(named)), pick=c.pick)
             if len(focus.pool) >= 2:
                 return Followup(Move.COMPARE, focus.pool[:2][::-1], pick=c.pick)
         bound = price_bound(_without_sizes(text))
         listed = focus.listed or focus.shown
-        if (bound is not None or c.listing) and len(listed) >= 2 and not new_named:
+        wants_list = bound is not None or (c.listing and (not strict or bool(_pack(q.sizes))))
+        if wants_list and len(listed) >= 2 and not new_named:
             return self._filter(text, q, focus, listed, bound, c)
         if (
             c.pick in ("cheapest", "dearest", "biggest", "smallest")
@@ -162,13 +169,15 @@ class FollowupReader:
         ):
             if not (c.small_pack or c.big_pack) or c.pick in ("cheapest", "dearest"):
                 return Followup(Move.PICK, focus.pool, pick=c.pick)
-        if c.all and len(focus.pool) >= 2 and not new_named and not q.sizes:
+        if c.all and len(focus.pool) >= 2 and not new_named and not _pack(q.sizes):
             return Followup(Move.ALL, _how_many(text, focus.pool))
-        if c.correction:
-            return self._correct(text, q, own, focus)
         if is_filler(text) and not q.sizes and not q.numbers:
             return Followup(Move.VAGUE, focus.shown or focus.discussed[-1:])
-        return self._refine(text, q, own, focus, c)
+        if strict:
+            return NONE
+        if c.correction:
+            return self._correct(positive, q, own, focus)
+        return self._refine(positive, q, own, focus, c, self._rank(analyse(neg), 20) if neg else {})
 
     # -- the moves ----------------------------------------------------------------------------
 
@@ -190,8 +199,9 @@ class FollowupReader:
                 taken = {s for g in groups for s in g[:1]}
                 hits = [h for h in hits if self.index.sku(h.pid) not in taken] or hits
                 need = MIN_SCORE
-            elif hits and hits[0].score >= NAMED:
+            elif hits and hits[0].score >= (NAMED_PART if c.compare else NAMED):
                 anchor = q.text
+                need = NAMED_PART if c.compare else NAMED
             if not hits or hits[0].score < need:
                 continue
             top = hits[0].score
@@ -215,8 +225,16 @@ class FollowupReader:
         brand, category = self.index.related(pid, focus_pid)
         return SAME_BRAND_BONUS * brand + SAME_CATEGORY_BONUS * category
 
-    def _refine(self, text: str, q: QueryParts, own: dict[int, float], focus: Focus, c: Cues) -> Followup:
-        if q.empty and not q.sizes and not q.numbers and not (c.small_pack or c.big_pack):
+    def _refine(
+        self,
+        text: str,
+        q: QueryParts,
+        own: dict[int, float],
+        focus: Focus,
+        c: Cues,
+        unwanted: dict[int, float],
+    ) -> Followup:
+        if q.empty and not _pack(q.sizes) and not q.numbers and not (c.small_pack or c.big_pack):
             return NONE  # nothing said of the product ('你好', '有货吗'): not a refinement
         head = focus.shown[0] if focus.shown else focus.discussed[-1]
         head_pid = self.index.pid_of(head)
@@ -226,6 +244,8 @@ class FollowupReader:
         scores: dict[int, float] = {}
         for pid in {*own, *combined}:
             scores[pid] = max(own.get(pid, 0.0), combined.get(pid, 0.0)) + self._bonus(pid, head_pid)
+            if unwanted.get(pid, 0.0) >= MIN_SCORE:  # 'без орехов': what has them is set aside
+                scores[pid] -= 30.0
         if not scores:
             return NONE
         best, score = max(scores.items(), key=lambda kv: (kv[1], -kv[0]))
@@ -233,9 +253,13 @@ class FollowupReader:
             return NONE
         if own.get(best, 0.0) >= NEW_PRODUCT and not any(self.index.related(best, head_pid or best)):
             return NONE  # another product altogether: a fresh question
-        anchor = q.text if own.get(best, 0.0) >= NEW_PRODUCT else focus.anchor
+        anchor = q.text if own.get(best, 0.0) >= NEW_PRODUCT and own else focus.anchor
         if c.small_pack or c.big_pack:
-            family = [p for p, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s >= score - 12.0]
+            family = [
+                p
+                for p, s in sorted(scores.items(), key=lambda kv: -kv[1])
+                if s >= score - 12.0 and (head_pid is None or any(self.index.related(p, head_pid)))
+            ] or [best]
             pick = "smallest" if c.small_pack else "biggest"
             return Followup(Move.REFINE, tuple(self.index.sku(p) for p in family), pick=pick, anchor=anchor)
         return Followup(Move.REFINE, (self.index.sku(best),), anchor=anchor)
@@ -244,7 +268,13 @@ class FollowupReader:
         """'不是这个，我说的是荞麦蜜': the product meant, never the one corrected away."""
         wrong = {self.index.pid_of(s) for s in focus.shown[:1]}
         head_pid = self.index.pid_of(focus.shown[0]) if focus.shown else None
-        combined = self._rank(analyse(f"{focus.anchor} {text}"), 10) if focus.anchor and not q.empty else {}
+        own = dict(own)
+        for piece in parts(content(text))[1:MAX_PARTS]:  # '不是白鲸 我说的是五湖': each named apart
+            for pid, score in self._rank(analyse(piece)).items():
+                own[pid] = max(own.get(pid, 0.0), score)
+        combined = (
+            self._rank(analyse(f"{focus.anchor} {content(text)}"), 10) if focus.anchor and not q.empty else {}
+        )
         scores = {
             pid: max(own.get(pid, 0.0), combined.get(pid, 0.0) - 4.0) + self._bonus(pid, head_pid)
             for pid in {*own, *combined}
@@ -271,7 +301,7 @@ class FollowupReader:
         """'1公斤的有哪些', 'а до 60 юаней?', '黑巧的有哪些': what was listed, narrowed. Words narrow it
         here (the listed products that match them best); sizes and prices are applied by the engine."""
         keep = listed
-        words = analyse(strip_listing(_without_prices(text)))
+        words = analyse(content(strip_listing(_without_prices(text))))
         if not words.empty:
             scores = self._rank(analyse(f"{focus.anchor} {words.text}"), 20)
             listed_pids = {self.index.pid_of(s): s for s in listed}
@@ -307,6 +337,11 @@ def _without_sizes(text: str) -> str:
 
 def _without_prices(text: str) -> str:
     return _PRICE_WORDS.sub(" ", fold(text))
+
+
+def _pack(sizes: frozenset[str]) -> frozenset[str]:
+    """The weights and volumes among sizes read: '24罐' counts cans, it names no pack."""
+    return frozenset(s for s in sizes if s.endswith(("g", "ml")))
 
 
 _HOW_MANY = {

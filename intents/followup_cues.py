@@ -218,3 +218,23 @@ def content(text: str) -> str:
         if not any(t in c.words or t in c.leading or any(t.startswith(x) for x in c.stems) for c in ru)
     ]
     return " ".join(kept)
+
+
+@cache
+def _negation_re() -> re.Pattern[str]:
+    data = load("followups.toml")
+    zh = "|".join(re.escape(fold(w)) for w in data["zh"].get("negation", []))
+    ru = "|".join(re.escape(fold(w)) for w in data["ru"].get("negation", []))
+    return re.compile(
+        rf"(?:{zh})([\u4e00-\u9fff]{{1,6}}?)(?:的|$|[\s,，。?？!！])|(?<![а-яa-z])(?:{ru})\s+([а-яa-z]+)"
+    )
+
+
+def negated(text: str) -> tuple[str, str]:
+    """(the message without what it sets aside, what it sets aside): 'обычную, без орехов' ->
+    ('обычную,', 'орехов'); '不要带壳的' -> ('', '带壳')."""
+    f = fold(text)
+    found = [m.group(1) or m.group(2) for m in _negation_re().finditer(f)]
+    if not found:
+        return f, ""
+    return _negation_re().sub(" ", f), " ".join(found)

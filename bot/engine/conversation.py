@@ -184,6 +184,9 @@ async def _respond(turn: Turn, understanding: Understanding | None) -> Reply:
     if explicit_switch(turn.text):
         return language_switched(turn)
     if understanding is None:
+        pointed = await answer_followup(turn, None)  # '？？' about the products just shown
+        if pointed is not None:
+            return pointed
         return turn.reply(
             [tr._("I read only text for now. Please write your question in a few words.")],
             IntentId.OUT_OF_SCOPE,

@@ -15,7 +15,7 @@ from bot.engine.text import MAX_UNDERSTOOD
 from bot.engine.turn import Turn
 from intents import IntentId, Understanding
 from intents.followup import Followup, Move
-from intents.followup_cues import MAX_PARTS
+from intents.followup_cues import MAX_PARTS, is_filler
 from intents.intent_ids import PRODUCT_INTENTS
 
 #: Intents under which a message may be a follow-up: product questions, and short messages the
@@ -24,15 +24,35 @@ FOLLOWUP_INTENTS = frozenset({*PRODUCT_INTENTS, IntentId.OUT_OF_SCOPE, IntentId.
 MAX_SHOWN = 6  # products one follow-up answer lists
 
 
-async def answer_followup(turn: Turn, u: Understanding) -> Reply | None:
+#: Intents a follow-up never overrides: the shopper said what it wants.
+FIRM_INTENTS = frozenset({IntentId.THANKS, IntentId.GOODBYE, IntentId.HUMAN_HANDOFF, IntentId.SUPPLIER_SHIP})
+
+
+def _firm(u: Understanding) -> bool:
+    """'嗯嗯' may read as thanks and 'всё есть?' as goodbye; they point at the context instead."""
+    if u.intent is IntentId.THANKS:
+        return not is_filler(u.text)
+    if u.intent is IntentId.GOODBYE:
+        return "?" not in u.text and "？" not in u.text
+    return u.intent in FIRM_INTENTS
+
+
+async def answer_followup(turn: Turn, u: Understanding | None) -> Reply | None:
     """The answer when the message is about the products in context (or names several); None when
-    it is a fresh question for the ordinary product search."""
-    if turn.followups is None or u.intent not in FOLLOWUP_INTENTS:
+    it is a fresh question for the ordinary product search. `u` is None for a message of no words
+    ('？？'), which can only point at the context."""
+    if turn.followups is None:
         return None
-    reading = turn.followups.read(turn.text[:MAX_UNDERSTOOD], current_focus(turn))
+    if u is not None and (u.order_no or _firm(u)):
+        return None
+    strict = u is None or u.intent not in FOLLOWUP_INTENTS
+    reading = turn.followups.read(turn.text[:MAX_UNDERSTOOD], current_focus(turn), strict=strict)
     if reading.move is Move.NONE:
         return None
-    intent = u.intent if u.intent in PRODUCT_INTENTS else IntentId.PRODUCT_SEARCH
+    if reading.move is Move.UNKNOWN:
+        text = turn.tr._("Which product do you mean? Please write its name.")
+        return turn.reply([text], IntentId.PRODUCT_SEARCH)
+    intent = u.intent if u is not None and u.intent in PRODUCT_INTENTS else IntentId.PRODUCT_SEARCH
     facts = await product_facts(turn.session, _wanted(reading))
     by_sku = {p.sku: p for p in facts}
     chosen = [by_sku[s] for s in reading.products if s in by_sku]
@@ -105,7 +125,8 @@ def _several(turn: Turn, reading: Followup, by_sku: dict[str, ProductFacts], int
                 MAX_PARTS,
             )
         )
-    remember_products(turn, [p.sku for p in shown[:MAX_PARTS]], listed=[p.sku for p in shown])
+    tops = [by_sku[g[0]].sku for g in reading.groups if g and g[0] in by_sku]
+    remember_products(turn, tops, listed=[p.sku for p in shown])
     buttons = [Button(p.name(turn.lang), f"p:{p.id}") for p in shown[:MAX_SHOWN]]
     return turn.reply(texts, intent, buttons=buttons)
 

@@ -45,13 +45,10 @@ async def answer_products(turn: Turn, u: Understanding) -> Reply:
         and scores.get(top.sku, 100.0) >= CLEAR_SCORE
     ) or not u.products
     anchor = analyse(u.text).text if u.products else None  # the words that named them
+    listed = _listed(turn, u, [p.sku for p in facts])
     if clear_cut:
-        remember_products(turn, [top.sku], anchor=anchor)
+        remember_products(turn, [top.sku], anchor=anchor, listed=listed)
         return await product_answer(turn, top, u.intent)
-    listed = [p.sku for p in facts]
-    if u.category is not None and turn.followups is not None:
-        more = turn.followups.index.category_skus(u.category, MAX_LISTED)
-        listed += [s for s in more if s not in listed]
     remember_products(turn, [p.sku for p in facts], anchor=anchor, listed=listed)
     if u.category is None:
         texts = [tr._("Here is what I found:")]
@@ -61,6 +58,20 @@ async def answer_products(turn: Turn, u: Understanding) -> Reply:
     texts.append(tr._("Tap a product for details."))
     buttons = [Button(p.name(turn.lang), f"p:{p.id}") for p in facts]
     return turn.reply(texts, u.intent, buttons=buttons)
+
+
+def _listed(turn: Turn, u: Understanding, shown: list[str]) -> list[str]:
+    """What a later filter ('100块以内的', 'а до 30 юаней?') may narrow: more than is shown."""
+    listed = list(shown)
+    if turn.followups is None or not u.products:
+        return listed
+    index = turn.followups.index
+    if u.category is not None:
+        more = index.category_skus(u.category, MAX_LISTED)
+    else:
+        hits = index.rank(analyse(u.text), MAX_LISTED)
+        more = [index.sku(h.pid) for h in hits if h.score >= hits[0].score - 15.0]
+    return listed + [s for s in more if s not in listed]
 
 
 async def product_answer(turn: Turn, product: ProductFacts, intent: str) -> Reply:
