@@ -82,8 +82,8 @@ class SplitReport:
             lines.append(f"  {intent:16s} {r}")
         if self.by_style:
             lines.append("per style:            intent           top-1            order number")
-            for style, (intent, top1, order_no) in sorted(self.by_style.items()):
-                lines.append(f"  {style:16s} {intent}  {top1}  {order_no}")
+            for style, (intent_r, top1, order_no) in sorted(self.by_style.items()):
+                lines.append(f"  {style:16s} {intent_r}  {top1}  {order_no}")
         if self.confusion:
             lines.append("confusions (expected -> got: count):")
             for (exp, got), n in sorted(self.confusion.items(), key=lambda kv: (-kv[1], kv[0])):

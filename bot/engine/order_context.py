@@ -78,8 +78,12 @@ def _about(turn: Turn, order: OrderView, aspect: OrderAspect) -> list[str]:
         "Order {order_no}: {status}", order_no=order.order_no, status=replies.status_word(tr, order.status)
     )
     if aspect is OrderAspect.CONTENTS:
-        card = replies.order_card(tr, order, for_supplier=turn.viewer.role is Role.SUPPLIER)
-        return [card.split("\n" + tr._("Shipping:"))[0].split("\n" + tr._("Progress:"))[0]]
+        items = [tr._("Your items:") if turn.viewer.role is Role.SUPPLIER else tr._("Items:")]
+        for line in order.lines:
+            name = line.name_zh if tr.lang == "zh" else line.name_ru
+            items.append(f"· {name} × {line.quantity} — {tr.price(line.total_cny)}")
+        items.append(tr._("Total: {total}", total=tr.price(order.total_cny)))
+        return ["\n".join([head, *items])]
     numbers = _tracking(turn, order)
     lines = [head]
     if aspect is OrderAspect.TRACKING:
