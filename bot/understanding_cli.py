@@ -25,7 +25,12 @@ HOLDOUT = "holdout"
 
 
 async def build_understander(settings: Settings) -> Understander:
-    """Once per process: the product index and every order number (key -> canonical)."""
+    """Once per process: the product index and every order number (key -> canonical).
+
+    `kefu classify` has no reader, so its `order_no` is an order whose whole number the message says:
+    typed, in Cyrillic (КФ-…), spoken (开爱夫二五…), or its letters said apart from the digits. A number
+    without its prefix (251119-006) names no order here: it is one only among the orders a user may
+    see, which the bot resolves per user (bot.storage.access)."""
     async with open_database(settings.database_url) as db, db.sessions() as session:
         records = await load_records(session)
         orders = dict((await session.execute(select(Order.order_key, Order.order_no))).all())

@@ -63,6 +63,8 @@ class SplitReport:
     #: An order number returned where the label has none, over the messages without one.
     order_no_false: Ratio
     confusion: dict[tuple[str, str], int]  # (expected, got) -> count, errors only
+    #: Per `style` of the records that have one (shop5: voice, cantonese...): intent, top-1, order numbers.
+    by_style: dict[str, tuple[Ratio, Ratio, Ratio]] = field(default_factory=dict)
 
     def format(self) -> str:
         lines = [f"== {self.name}: {self.records} messages"]
@@ -78,6 +80,10 @@ class SplitReport:
         lines.append("per intent:")
         for intent, r in sorted(self.intent_by_intent.items()):
             lines.append(f"  {intent:16s} {r}")
+        if self.by_style:
+            lines.append("per style:            intent           top-1            order number")
+            for style, (intent_r, top1, order_no) in sorted(self.by_style.items()):
+                lines.append(f"  {style:16s} {intent_r}  {top1}  {order_no}")
         if self.confusion:
             lines.append("confusions (expected -> got: count):")
             for (exp, got), n in sorted(self.confusion.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -132,6 +138,10 @@ def _split_report(name: str, pairs: Sequence[tuple[Mapping[str, Any], Understand
             c["o_none"] += 1
             c["o_false"] += u.order_no is not None
     n = len(pairs)
+    styles: dict[str, list[tuple[Mapping[str, Any], Understanding]]] = defaultdict(list)
+    for rec, u in pairs:
+        if rec.get("style"):
+            styles[str(rec["style"])].append((rec, u))
     return SplitReport(
         name=name,
         records=n,
@@ -145,7 +155,16 @@ def _split_report(name: str, pairs: Sequence[tuple[Mapping[str, Any], Understand
         order_no=Ratio(c["o"], c["o_total"]),
         order_no_false=Ratio(c["o_false"], c["o_none"]),
         confusion=dict(confusion),
+        by_style={style: _style_figures(ps) for style, ps in styles.items()},
     )
+
+
+def _style_figures(pairs: Sequence[tuple[Mapping[str, Any], Understanding]]) -> tuple[Ratio, Ratio, Ratio]:
+    intent = sum(u.intent == rec["intent"] for rec, u in pairs)
+    wanted = [(_wanted(rec), _returned(u)) for rec, u in pairs]
+    top1 = [bool(got) and got[0] in want for want, got in wanted if want]
+    orders = [u.order_no == rec["order_no"] for rec, u in pairs if rec.get("order_no")]
+    return Ratio(intent, len(pairs)), Ratio(sum(top1), len(top1)), Ratio(sum(orders), len(orders))
 
 
 def _wanted(rec: Mapping[str, Any]) -> set[str]:

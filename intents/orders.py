@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from intents.normalize import nfkc
+from intents.order_readings import readings, said_prefixes
 
 OrderLookup = Callable[[str], str | None]
 
 _KEEP_RE = re.compile(r"[^0-9A-Z]+")
-# Cyrillic letters typed before the digits of an order number (КФ-251104-007): phonetic and look-alike
-_CYR2LAT = str.maketrans("АВЕКМНОРСТХУФЛДГИЗБЯ", "ABEKMHOPCTXYFLDGIZBY")
-_CYR2LAT_PHON = str.maketrans("АВЕКМНОРСТХУФЛДГИЗБЯ", "AVEKMNORSTHUFLDGIZBY")
 
 # A run of letters/digits; runs joined by dashes, dots or slashes (never by spaces) form one span.
 _RUN = r"[A-Za-z0-9]+"
 _SPAN_RE = re.compile(rf"(?<![A-Za-z0-9]){_RUN}(?:\s?[-_/]\s?{_RUN})*")
-# a Cyrillic letter inside a Latin/digit code (ВJG-250325-04: В typed on the Russian layout)
-_MIXED_CYR_RE = re.compile(r"[А-Яа-яЁё](?=[A-Za-z0-9])|(?<=[A-Za-z0-9])[А-Яа-яЁё]")
 # an order number typed in groups with spaces between them ('HH 2025 1208 01', 'K F 2 5 1 1 …')
 _MAX_PARTS = 16
-_CYR_PREFIX_RE = re.compile(r"(?<![А-Яа-яЁё])([А-Яа-яЁё]{1,3})\s?-?\s?(?=\d{3})")
 # What follows a number that makes it a quantity, a price or a size rather than an order number.
 _UNIT_AFTER_RE = re.compile(
     r"\s?(?:(?:г|гр|кг|мл|л|шт|руб|р|g|kg|ml|l|pcs|rub|yuan)(?![A-Za-zА-Яа-яЁё])|[₽元块克斤升个瓶盒袋包件]|公斤|毫升)",
@@ -84,25 +80,15 @@ def _looks_like_order(key: str, raw_after: str) -> bool:
     return True
 
 
+def _typed(text: str) -> str:
+    # '№251101-006': NFKC would make the sign the letters 'No'
+    return nfkc(text.replace("№", " "))
+
+
 def _spans(text: str) -> list[tuple[str, str, bool]]:
     """(key, text right after the span, is the span itself order-shaped) for every span, plus
-    space-joined neighbours (KF 251104 007) and Cyrillic-prefixed variants (КФ-251104-007)."""
-    t = nfkc(text)
-    out = _latin_spans(t)
-    if _MIXED_CYR_RE.search(t):
-        # look-alike Cyrillic letters inside a code read as the Latin ones they look like
-        out += _latin_spans(_MIXED_CYR_RE.sub(lambda m: m.group().upper().translate(_CYR2LAT), t))
-    for m in _CYR_PREFIX_RE.finditer(t):
-        rest = _SPAN_RE.match(t, m.end())
-        if rest is None:
-            continue
-        digits = normalize_order_no(rest.group())
-        prefix = m.group(1).upper()
-        for table in (_CYR2LAT_PHON, _CYR2LAT):
-            out.append(
-                (normalize_order_no(prefix.translate(table)) + digits, t[rest.end() : rest.end() + 4], False)
-            )
-    return out
+    space-joined neighbours (KF 251104 007), as typed."""
+    return _latin_spans(_typed(text))
 
 
 def _latin_spans(t: str) -> list[tuple[str, str, bool]]:
@@ -150,24 +136,99 @@ def as_lookup(order_lookup: OrderLookup | Mapping[str, str] | None) -> OrderLook
     return table.get
 
 
-def find_order(text: str, lookup: OrderLookup) -> tuple[str | None, tuple[str, ...]]:
-    """(canonical number of the first order the message names, order-looking keys in the message).
+@dataclass(frozen=True, slots=True)
+class OrderRefs:
+    """What a message says about order numbers."""
 
-    Every span and neighbour-join is tried against the lookup, so a shop's odd formats resolve even
-    when they do not look like order numbers to the heuristics; unresolved ones are reported only
-    when order-shaped, so the bot can say 'not found'."""
+    #: The canonical number of the order named (exactly, else as the one short form match), or None.
+    resolved: str | None
+    #: Normalised keys that could be order numbers, as typed first, then as read from another script
+    #: or from speech (КФ-… as KF…, 开爱夫二五… as KF25…); each is compared exactly.
+    candidates: tuple[str, ...]
+    #: Digit-led keys that may be an order number without its letter prefix (251119-006 for
+    #: KF-251119-006): resolved only among the orders the reader may see, and only when one matches.
+    short: tuple[str, ...]
+    #: The keys as typed (the ones that may be echoed back: "I couldn't find 251119-006").
+    typed: tuple[str, ...] = ()
+    #: How many numbers the message holds (an order number and a tracking number: 2).
+    numbers: int = 0
+
+
+def order_tail(key: str) -> str | None:
+    """The rest of a normalised order number after its letter prefix: 'KF251119006' -> '251119006';
+    None when it has no letter prefix. A short form names the order whose tail it is."""
+    m = _TAIL_RE.match(key)
+    return m.group(1) if m else None
+
+
+_TAIL_RE = re.compile(r"^[A-Z]+([0-9][A-Z0-9]*)$")
+#: A short form: digits only, and enough of them that a quantity or a price never is one.
+MIN_SHORT_DIGITS = 6
+
+
+def _short_keys(spans: list[tuple[str, str, bool]]) -> list[str]:
+    """The whole digit-only numbers of one reading ('кф 251108 024' -> 251108024; 'KF 251108 024'
+    -> none: a prefix typed in Latin letters is part of the number, never left out)."""
+    after = {k: a for k, a, _ in spans}
+    whole = _drop_parts(list(after))
+    return [k for k in whole if k.isdigit() and len(k) >= MIN_SHORT_DIGITS and _looks_like_order(k, after[k])]
+
+
+def read_orders(text: str, lookup: OrderLookup, short_lookup: OrderLookup | None = None) -> OrderRefs:
+    """The order numbers a message names, typed, written in another script, spoken, or without prefix.
+
+    Every span and neighbour-join is tried against `lookup` (exact keys), so a shop's odd formats
+    resolve even when they do not look like order numbers to the heuristics; unresolved ones are
+    reported only when order-shaped, so the bot can say 'not found'. `short_lookup` (a digit-led key
+    -> the one order whose tail it is, else None) is asked only when nothing resolved exactly."""
+    typed_spans = _spans(text)
+    with_prefix, bare = readings(text)
+    read_spans = [s for reading in with_prefix for s in _latin_spans(reading)]
+    bare_spans = [_latin_spans(reading) for reading in bare]
     resolved: str | None = None
     found: dict[str, None] = {}
     unresolved: dict[str, None] = {}
-    for key, after, own in _spans(text):
-        if not key or key in found:
-            continue
-        hit = lookup(key)
-        if hit is not None:
-            if resolved is None:
-                resolved = hit
+    read: dict[str, None] = {}
+    for spans, sink in (
+        (typed_spans, unresolved),
+        (read_spans, read),
+        ([s for group in bare_spans for s in group], read),
+    ):
+        for key, after, own in spans:
+            if not key or key in found:
+                continue
+            hit = lookup(key)
+            if hit is not None:
+                if resolved is None:
+                    resolved = hit
+                found[key] = None
+            elif own and _looks_like_order(key, after):
+                sink[key] = None
+    typed = [k for k in _drop_parts(list(unresolved)) if not any(k in f for f in found)]
+    other = [k for k in _drop_parts(list(read)) if k not in typed and not any(k in f for f in found)]
+    shorts = list(
+        dict.fromkeys([*_short_keys(typed_spans), *(k for s in bare_spans for k in _short_keys(s))])
+    )
+    # a prefix said elsewhere in the message ('…字母是贼比') with a number said without it: the whole number
+    prefixed = [p + k for k in shorts for p in said_prefixes(text)] if shorts else []
+    for key in prefixed:
+        if resolved is None and key not in found and lookup(key) is not None:
+            resolved = lookup(key)
             found[key] = None
-        elif own and _looks_like_order(key, after):
-            unresolved[key] = None
-    rest = [k for k in _drop_parts(list(unresolved)) if not any(k in f for f in found)]
-    return resolved, (*found, *rest)
+    other += [k for k in prefixed if k not in found and k not in other]
+    if resolved is None and short_lookup is not None:
+        for key in shorts:
+            resolved = short_lookup(key)
+            if resolved is not None:
+                found[key] = None
+                break
+    candidates = tuple(dict.fromkeys((*found, *typed, *other)))
+    shorts = [k for k in shorts if k not in found]
+    numbers = len(found) + len(typed) or min(1, len(other) + len(shorts))
+    return OrderRefs(resolved, candidates, tuple(shorts), tuple(typed), numbers)
+
+
+def find_order(text: str, lookup: OrderLookup) -> tuple[str | None, tuple[str, ...]]:
+    """(canonical number of the first order the message names, order-looking keys in the message)."""
+    refs = read_orders(text, lookup)
+    return refs.resolved, refs.candidates

@@ -12,7 +12,7 @@ from intents.intent_ids import PRODUCT_INTENTS, IntentId
 from intents.intent_signals import Signals
 from intents.language import LatinKind, evidence
 from intents.normalize import MAX_CLAUSES, clauses, fold, is_han, tokens
-from intents.orders import as_lookup, find_order
+from intents.orders import OrderLookup, as_lookup, read_orders
 from intents.product_index import Hit, ProductIndex, ProductMatch, ProductRecord
 from intents.query import QueryParts, analyse
 from intents.resources import word_set
@@ -35,6 +35,9 @@ class Understanding:
     order_candidates: tuple[str, ...]  # normalised order-number-looking spans (resolved or not)
     category: str | None = None  # a whole category asked for, named in `lang`
     brand: bool = False  # the products of one brand asked for ('这个牌子都有哪些东西')
+    # digit-led keys that may be an order number without its letter prefix ('251119-006'): the caller
+    # resolves them among the orders its reader may see (bot.storage.access)
+    order_short: tuple[str, ...] = ()
 
 
 def asks_for_brand(text: str) -> bool:
@@ -61,15 +64,21 @@ class Understander:
         self,
         products: Iterable[ProductRecord],
         order_lookup: Callable[[str], str | None] | Mapping[str, str] | None = None,
+        short_lookup: OrderLookup | None = None,
     ) -> None:
+        """`order_lookup`: normalised key -> canonical number; `short_lookup`: a number without its
+        letter prefix -> the one order it can be (None when none or several): for a caller that may
+        see every order (`kefu classify`); the bot resolves short forms per reader instead."""
         warm_up()
         self.index = ProductIndex(products)
         self.followups = FollowupReader(self.index)
         self.classifier = IntentClassifier()
         self._lookup = as_lookup(order_lookup)
+        self._short_lookup = short_lookup
 
     def understand(self, text: str, default_lang: str | None = None) -> Understanding:
-        order_no, candidates = find_order(text, self._lookup)
+        refs = read_orders(text, self._lookup, self._short_lookup)
+        order_no, candidates = refs.resolved, refs.candidates
         q = analyse(text)
         hits = self.index.rank(q, MAX_PRODUCTS) if len(self.index) else []
         lang = self._language(text, q, hits, default_lang)
@@ -83,7 +92,7 @@ class Understander:
             product_score=top.score if top else 0.0,
             product_coverage=top.coverage if top else 0.0,
             category=category is not None,
-            codes=len(candidates),
+            codes=refs.numbers,
         )
         result = self.classifier.classify(text, lang, signals)
         products: tuple[ProductMatch, ...] = ()
@@ -115,6 +124,7 @@ class Understander:
             products=products,
             order_no=order_no,
             order_candidates=candidates,
+            order_short=refs.short,
             category=category,
             brand=brand,
         )

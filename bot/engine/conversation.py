@@ -25,6 +25,7 @@ from bot.engine.handoff import hand_off, miss
 from bot.engine.i18n import I18n, Lang
 from bot.engine.language import choose_language, explicit_switch, from_language_code, lang_command
 from bot.engine.messages import Incoming, Reply
+from bot.engine.order_context import order_follow_up
 from bot.engine.orders import order_list, order_status
 from bot.engine.products import answer_products
 from bot.engine.shipments import record_shipment
@@ -207,6 +208,9 @@ async def _by_intent(turn: Turn, u: Understanding) -> Reply:
         return thanks(turn)
     if intent == IntentId.GOODBYE:
         return goodbye(turn)
+    about_order = await order_follow_up(turn, u)  # "单号呢" about the order in context
+    if about_order is not None:
+        return about_order
     if intent in PRODUCT_INTENTS:
         return await answer_products(turn, u)
     if intent == IntentId.SUPPLIER_SHIP and turn.viewer.role is not Role.CUSTOMER:

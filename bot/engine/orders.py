@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from bot.engine import replies
 from bot.engine.messages import Button, Reply
@@ -15,12 +16,15 @@ from bot.storage.access import OrderView, Role
 from bot.storage.keys import order_key
 from intents import IntentId, Understanding
 
+#: The conversation-context key of the order under discussion (its number as the shop writes it).
+ORDER_IN_CONTEXT = "order_no"
 _CODE_RUN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\s\-_/]*[0-9A-Za-z]")
 
 
-def typed_form(text: str, key: str) -> str:
-    """The order number as the user typed it (echoed back; never the stored form of someone's order)."""
-    folded = unicodedata.normalize("NFKC", text)
+def typed_form(text: str, key: str) -> str | None:
+    """The order number as the user typed it (echoed back; never the stored form of someone's
+    order), or None when the message does not hold it as typed (a number read from speech)."""
+    folded = unicodedata.normalize("NFKC", text.replace("№", " "))
     for match in _CODE_RUN.finditer(folded):
         run = match.group()
         if order_key(run) == key:
@@ -28,7 +32,7 @@ def typed_form(text: str, key: str) -> str:
         for part in run.split():
             if order_key(part) == key:
                 return part
-    return key
+    return None
 
 
 def not_found(turn: Turn, asked: str) -> str:
@@ -36,26 +40,55 @@ def not_found(turn: Turn, asked: str) -> str:
     return turn.tr._("I couldn't find order {order_no} among your orders.", order_no=asked)
 
 
-async def visible_order(turn: Turn, u: Understanding) -> tuple[OrderView | None, str | None]:
-    """The first order named in the message that this user may see; else what was asked for."""
-    candidates = [u.order_no] if u.order_no else []
-    candidates += [c for c in u.order_candidates if c not in candidates]
-    access = turn.orders()
-    for candidate in candidates:
-        order = await access.find(candidate)
-        if order is not None:
-            return order, candidate
-    return None, (typed_form(turn.text, candidates[0]) if candidates else None)
+@dataclass(frozen=True, slots=True)
+class Named:
+    """The order a message names, as this user may see it, or what the user asked for."""
+
+    order: OrderView | None
+    #: The number as the user wrote it, for "not found" (None: the message names no order).
+    asked: str | None
+    #: The normalised key that named the order (a short form: the digits typed).
+    key: str | None = None
+
+
+async def visible_order(turn: Turn, u: Understanding) -> Named:
+    """The first order named in the message that this user may see (typed in full, in another script,
+    spoken, or without its prefix: bot.storage.access decides); else what was asked for."""
+    keys = [u.order_no] if u.order_no else []
+    keys += [c for c in u.order_candidates if c not in keys]
+    found = await turn.orders().find_named(keys, u.order_short)
+    if found is not None:
+        return Named(found[0], found[1], found[1])
+    if not keys and not u.order_short:
+        return Named(None, None)
+    for key in (*keys, *u.order_short):
+        typed = typed_form(turn.text, key)
+        if typed is not None:
+            return Named(None, typed)
+    return Named(None, keys[0] if keys else u.order_short[0])
+
+
+def remember_order(turn: Turn, order: OrderView) -> None:
+    """The order now under discussion: follow-ups ("单号呢", "а когда приедет?") are about it."""
+    turn.remember(**{ORDER_IN_CONTEXT: order.order_no})
+
+
+def forget_order(turn: Turn) -> None:
+    """The user asked about a number we could not find: a follow-up is not about an earlier order."""
+    if turn.context.get(ORDER_IN_CONTEXT) is not None:
+        turn.remember(**{ORDER_IN_CONTEXT: None})
 
 
 async def order_status(turn: Turn, u: Understanding, intent: str) -> Reply:
     tr = turn.tr
-    order, asked = await visible_order(turn, u)
+    named = await visible_order(turn, u)
+    order, asked = named.order, named.asked
     if order is not None:
-        turn.remember(last_order=order.order_no)
+        remember_order(turn, order)
         card = replies.order_card(tr, order, for_supplier=turn.viewer.role is Role.SUPPLIER)
         return turn.reply([card], intent)
     if asked is not None:
+        forget_order(turn)
         texts = [not_found(turn, asked)]
         if turn.viewer.role is Role.CUSTOMER:
             texts.append(
@@ -73,6 +106,7 @@ async def order_by_number(turn: Turn, order_no: str) -> Reply:
     order = await turn.orders().find(order_no)
     if order is None:
         return turn.reply([not_found(turn, order_no)], IntentId.ORDER_STATUS)
+    remember_order(turn, order)
     card = replies.order_card(turn.tr, order, for_supplier=turn.viewer.role is Role.SUPPLIER)
     return turn.reply([card], IntentId.ORDER_STATUS)
 
@@ -102,9 +136,12 @@ async def order_list(turn: Turn, intent: str, *, asking_status: bool = False) ->
                 )
             ]
             return turn.reply(texts, intent, request_contact=True)
+        active = [o for o in orders if o.status in replies.ACTIVE_STATUSES]
+        if len(orders) == 1 or len(active) == 1:
+            # the one order (or the one still on its way) is what "单号呢" asks about next
+            remember_order(turn, orders[0] if len(orders) == 1 else active[0])
         if asking_status and len(orders) == 1:
             return turn.reply([replies.order_card(tr, orders[0])], intent)
-        active = [o for o in orders if o.status in replies.ACTIVE_STATUSES]
         if asking_status and len(active) == 1:
             return turn.reply([replies.order_card(tr, active[0])], intent)
         texts = [tr.n_("You have {n} order:", "Your {n} most recent orders:", len(orders))]

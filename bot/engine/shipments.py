@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import replies
 from bot.engine.i18n import Translator, zh_or_ru
 from bot.engine.messages import Outgoing, Reply
-from bot.engine.orders import not_found, visible_order
+from bot.engine.orders import not_found, remember_order, visible_order
 from bot.engine.turn import Shop, Turn
 from bot.storage.access import SHIPPABLE, NewParcel, Role, ShipmentOutcome, ShipmentResult, report_shipment
 from bot.storage.conversations import get_conversation, log_message
@@ -19,7 +19,8 @@ from intents.tracking import carrier_of, find_tracking_numbers, to_warehouse, wr
 
 async def record_shipment(turn: Turn, u: Understanding) -> Reply:
     tr = turn.tr
-    order, asked = await visible_order(turn, u)
+    named = await visible_order(turn, u)
+    order, asked = named.order, named.asked
     if order is None:
         if asked is None:
             text = tr._(
@@ -28,7 +29,9 @@ async def record_shipment(turn: Turn, u: Understanding) -> Reply:
         else:
             text = not_found(turn, asked)
         return turn.reply([text], IntentId.SUPPLIER_SHIP)
-    scan = find_tracking_numbers(turn.text, exclude={order_key(order.order_no)})
+    remember_order(turn, order)
+    # the order's number is no parcel, whether typed in full or as the short form that named it
+    scan = find_tracking_numbers(turn.text, exclude={order_key(order.order_no), named.key or ""} - {""})
     if scan.rejected and order.status in SHIPPABLE:
         # Nothing half-written: a mistyped number is sent again with the others.
         text = tr._(

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, and_, bindparam, exists, fal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.storage.keys import order_key
+from bot.storage.keys import order_key, order_tail
 from bot.storage.models import (
     Customer,
     Order,
@@ -193,6 +193,11 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
+#: Numbers one message may name that are looked up (bounded work on any input).
+MAX_NAMED = 8
+#: Orders ending in the same digits read for one short form; the exact tail is then checked in Python.
+_TAIL_SCAN = 50
+
 #: Orders whose unshipped lines are waiting for their supplier.
 TO_SHIP = (OrderStatus.PAID.value, OrderStatus.PACKING.value)
 
@@ -211,6 +216,48 @@ class OrderAccess:
             return None
         orders = await self._load(and_(Order.order_key == key, visible_to(self.viewer)), limit=1)
         return orders[0] if orders else None
+
+    async def find_named(
+        self, keys: Sequence[str], short: Sequence[str] = ()
+    ) -> tuple[OrderView, str] | None:
+        """The order a message names, with the key that named it: the first of `keys` (normalised
+        numbers, compared exactly) that is a visible order, else the first of `short` (numbers typed
+        without their letter prefix, 251119-006 for KF-251119-006) that is the tail of exactly one
+        visible order. A short form of an order the viewer may not see, or of several of its own,
+        reads exactly like an unknown number: nothing says such an order exists."""
+        wanted = [k for k in dict.fromkeys(order_key(k) for k in keys) if k][:MAX_NAMED]
+        if wanted:
+            rows = await self.session.execute(
+                select(Order.order_key).where(Order.order_key.in_(wanted), visible_to(self.viewer))
+            )
+            hits = {key for (key,) in rows}
+            for key in wanted:
+                if key in hits:
+                    order = await self.find(key)
+                    if order is not None:
+                        return order, key
+        for key in list(dict.fromkeys(short))[:MAX_NAMED]:
+            if not key.isdigit():
+                continue  # a short form is digits only, so it holds no LIKE wildcard either
+            matches = await self._by_tail(key)
+            if len(matches) == 1:
+                order = await self.find(matches[0])
+                if order is not None:
+                    return order, key
+        return None
+
+    async def _by_tail(self, tail: str) -> list[str]:
+        """The keys of the visible orders whose number is a letter prefix and then `tail` (at most a
+        few: more than one is as good as none)."""
+        rows = await self.session.execute(
+            select(Order.order_key)
+            .where(Order.order_key.like(f"%{tail}"), visible_to(self.viewer))
+            .limit(_TAIL_SCAN)
+        )
+        keys = [key for (key,) in rows]
+        if len(keys) >= _TAIL_SCAN:
+            return []  # so many end in these digits that the one meant cannot be told
+        return [key for key in keys if order_tail(key) == tail]
 
     async def recent(self, limit: int = 20, statuses: Sequence[str] | None = None) -> list[OrderView]:
         """The viewer's orders, newest first."""

@@ -8,6 +8,7 @@ import unicodedata
 import phonenumbers
 
 from intents.orders import normalize_order_no
+from intents.orders import order_tail as order_tail
 
 #: What a person may put between the digits of a phone number in a file or a terminal.
 _SEPARATORS = re.compile(r"[\s\-.()/]")
