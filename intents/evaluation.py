@@ -3,7 +3,7 @@
 A record is a dict: text, lang, intent, products (acceptable skus; top-1 is correct when the first
 returned sku is among them; empty = no product expected), order_no (canonical or None), split
 ('tune' or 'holdout' in the set the matcher was tuned on; other sets name their one split after
-themselves).
+themselves), and optionally style (the kind of writing: 'cantonese', 'voice', ...), reported apart.
 
 What counts:
 - products are "returned" only for a product intent (product_search, product_price), as `kefu classify`
@@ -63,6 +63,8 @@ class SplitReport:
     #: An order number returned where the label has none, over the messages without one.
     order_no_false: Ratio
     confusion: dict[tuple[str, str], int]  # (expected, got) -> count, errors only
+    #: Per `style` of message (sets that label one: 'cantonese', 'voice', ...): intent, product top-1.
+    by_style: dict[str, tuple[Ratio, Ratio]] = field(default_factory=dict)
 
     def format(self) -> str:
         lines = [f"== {self.name}: {self.records} messages"]
@@ -78,6 +80,10 @@ class SplitReport:
         lines.append("per intent:")
         for intent, r in sorted(self.intent_by_intent.items()):
             lines.append(f"  {intent:16s} {r}")
+        if self.by_style:
+            lines.append("per style (intent, product top-1):")
+            for style, (ri, rp) in sorted(self.by_style.items()):
+                lines.append(f"  {style:16s} {ri}  {rp}")
         if self.confusion:
             lines.append("confusions (expected -> got: count):")
             for (exp, got), n in sorted(self.confusion.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -106,8 +112,13 @@ def _split_report(name: str, pairs: Sequence[tuple[Mapping[str, Any], Understand
     by_lang: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_intent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     confusion: Counter[tuple[str, str]] = Counter()
+    styles: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # intent ok, n, top-1 ok, n
     for rec, u in pairs:
         ok = u.intent == rec["intent"]
+        style = rec.get("style")
+        if style:
+            styles[str(style)][0] += ok
+            styles[str(style)][1] += 1
         c["intent"] += ok
         by_lang[rec["lang"]][0] += ok
         by_lang[rec["lang"]][1] += 1
@@ -121,6 +132,9 @@ def _split_report(name: str, pairs: Sequence[tuple[Mapping[str, Any], Understand
         if wanted:
             c["p_total"] += 1
             c["p1"] += bool(got) and got[0] in wanted
+            if style:
+                styles[str(style)][2] += bool(got) and got[0] in wanted
+                styles[str(style)][3] += 1
             c["p3"] += bool(wanted.intersection(got[:3]))
         else:
             c["p_none"] += 1
@@ -145,6 +159,7 @@ def _split_report(name: str, pairs: Sequence[tuple[Mapping[str, Any], Understand
         order_no=Ratio(c["o"], c["o_total"]),
         order_no_false=Ratio(c["o_false"], c["o_none"]),
         confusion=dict(confusion),
+        by_style={k: (Ratio(v[0], v[1]), Ratio(v[2], v[3])) for k, v in styles.items()},
     )
 
 
