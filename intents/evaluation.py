@@ -3,7 +3,7 @@
 A record is a dict: text, lang, intent, products (acceptable skus; top-1 is correct when the first
 returned sku is among them; empty = no product expected), order_no (canonical or None), split
 ('tune' or 'holdout' in the set the matcher was tuned on; other sets name their one split after
-themselves).
+themselves), and optionally style (the kind of writing: 'cantonese', 'voice', ...), reported apart.
 
 What counts:
 - products are "returned" only for a product intent (product_search, product_price), as `kefu classify`

@@ -55,10 +55,23 @@ def _intent_data(lang: str, data: Mapping[str, Any]) -> dict[IntentId, Mapping[s
 _NO_SIGNALS = Signals()  # a message about which the other matchers found nothing
 
 
+def _plain_data(data: Mapping[IntentId, Mapping[str, Sequence[str]]]) -> dict[IntentId, dict[str, list[str]]]:
+    """Chinese examples and keywords read the way messages are (plain_zh), so that a regional word in
+    either meets its plain form in the other."""
+    return {
+        intent: {
+            k: [plain_zh(x) for x in v] if k in ("examples", "keywords") else list(v) for k, v in spec.items()
+        }
+        for intent, spec in data.items()
+    }
+
+
 class _LanguageModel:
     def __init__(self, lang: str, data: Mapping[str, Any]) -> None:
         self.lang = lang
-        by_intent = _intent_data(lang, data)
+        by_intent: Mapping[IntentId, Mapping[str, Sequence[str]]] = _intent_data(lang, data)
+        if lang == "zh":
+            by_intent = _plain_data(by_intent)
         self.examples = Examples(lang, by_intent)
         self.keywords = Keywords(by_intent)
 

@@ -11,6 +11,7 @@ import re
 from functools import cache
 
 from intents import chinese, russian
+from intents.dialect import plain_chinese
 from intents.language import LatinKind, latin_kind
 from intents.normalize import clean_latin, fold, is_cyrillic, is_han, tokens
 from intents.orders import mask_codes
@@ -24,7 +25,9 @@ _ZH_NEG_QUESTION_RE = re.compile("(?<![还都也就并从有])了?没有?(?![\u3
 
 
 def plain_zh(text: str) -> str:
-    """Chat spellings as the plain words ('俺的快递咋还木到' -> '我的快递怎么还没到')."""
+    """Regional, live-stream and chat words as the plain words ('俺的快递咋还木到' -> '我的快递怎么还没到',
+    '有冇炼奶' -> '有没有炼乳'): intents/data/dialects.toml, then the chat spellings of lexicon.toml."""
+    text = plain_chinese(text)
     slang = _zh_slang()
     if not any(ch in text for ch in slang[1]):
         return text

@@ -82,7 +82,8 @@ class Categories:
             s = 0.0
             if qh and zh_f:
                 s = max(s, fuzz.ratio(qh, zh_f, processor=None))
-                if (len(qh) >= 2 and zh_f.startswith(qh)) or qh.endswith(zh_f):
+                # '俄罗斯糖果' is the category with a word before it; '夏美尔棉花糖巧克力(味)' is a product
+                if (len(qh) >= 2 and zh_f.startswith(qh)) or (qh.endswith(zh_f) and len(qh) - len(zh_f) <= 4):
                     s = max(s, 92.0)
                 if s < 88 and len(qh) >= 2 and zh_fp:
                     # typed by sound: 巧克丽 for 巧克力

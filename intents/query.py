@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from intents import chinese, russian
+from intents.dialect import plain_chinese
 from intents.language import LatinKind, latin_kind
 from intents.normalize import clean_latin, fold, is_cyrillic, is_han, tokens
 from intents.orders import strip_codes
@@ -111,7 +112,7 @@ def _content_han(run: str) -> list[str]:
 @lru_cache(maxsize=16384)
 def analyse(text: str) -> QueryParts:
     """Split a message into product-naming parts; the question words around them are dropped."""
-    f = fold(strip_codes(text))
+    f = fold(plain_chinese(strip_codes(text)))
     size_set, f = split_sizes(f)
     han: list[str] = []
     cyr: list[str] = []

@@ -14,6 +14,7 @@ from intents.language import LatinKind, evidence
 from intents.normalize import MAX_CLAUSES, clauses, fold, is_han, tokens
 from intents.orders import OrderLookup, as_lookup, read_orders
 from intents.product_index import Hit, ProductIndex, ProductMatch, ProductRecord
+from intents.product_questions import PriceRange, asked_properties, asks_price, price_range, screen_reference
 from intents.query import QueryParts, analyse
 from intents.resources import word_set
 
@@ -38,6 +39,53 @@ class Understanding:
     # digit-led keys that may be an order number without its letter prefix ('251119-006'): the caller
     # resolves them among the orders its reader may see (bot.storage.access)
     order_short: tuple[str, ...] = ()
+    #: What is asked about the product, for a product intent: some of intents.product_questions
+    #: PROPERTIES ('origin', 'size', 'shelf_life', 'storage', 'ingredients', 'taste', 'usage'), to be
+    #: answered from the product's description, size, price or stock ('这个蜂蜜是哪产的' origin,
+    #: 'Кефир жирный?' ingredients). Empty when only its availability or price is asked.
+    properties: tuple[str, ...] = ()
+    #: A price filter or order asked for ('五十块以内的巧克力' max 50, 'от 20 до 30 юаней', '最便宜的蜂蜜'
+    #: order 'asc'), for a product intent: `products` hold the kind asked (the category or the
+    #: matching products, in the matcher's order); the engine keeps those within min..max (inclusive)
+    #: and sorts them by price as `order` says. None when no price range or order is asked.
+    price: PriceRange | None = None
+    #: The message points at a product on the live stream's screen ('3号链接', '主播手里那个'): when it
+    #: names no product, `products` is empty (the shop must say which one) rather than a guess.
+    screen: bool = False
+
+
+SCREEN_NAMED = 80.0  # a message pointing at the screen names a product only with a match this good
+# what a price range or a property question turns into a product question when it names products
+_PRODUCT_LIKE = (IntentId.PRODUCT_PRICE, IntentId.OUT_OF_SCOPE, IntentId.PAYMENT_INFO, IntentId.ORDER_LIST)
+
+
+def product_question(
+    intent: IntentId,
+    s: Signals,
+    properties: tuple[str, ...],
+    price: PriceRange | None,
+    screen: bool,
+    price_asked: bool,
+) -> IntentId:
+    """The intent, given what the product questions found: a property of a named product or a price
+    range of a named kind is a product search ('护手霜多大一支', '五十块以内的巧克力', 'водка до 100
+    юаней'), a price question only where the price is asked outright; a message pointing at the
+    live stream's screen ('3号链接是啥') is a product question even when it names nothing."""
+    named = (s.product_score >= 68 and s.product_coverage >= 0.3) or s.category
+    # out of scope ('Как приготовить борщ?', '套娃是哪个国家发明的') only for a product named clearly
+    clearly = (s.product_score >= 75 and s.product_coverage >= 0.3) or s.category
+    if price is not None and intent in _PRODUCT_LIKE and not price_asked:
+        numeric = price.min is not None or price.max is not None
+        if (clearly if intent == IntentId.OUT_OF_SCOPE else named) or (
+            numeric and intent == IntentId.PRODUCT_PRICE
+        ):
+            return IntentId.PRODUCT_SEARCH
+    if properties and not price_asked:
+        if (intent == IntentId.PRODUCT_PRICE and named) or (intent == IntentId.OUT_OF_SCOPE and clearly):
+            return IntentId.PRODUCT_SEARCH
+    if screen and intent == IntentId.OUT_OF_SCOPE:
+        return IntentId.PRODUCT_SEARCH
+    return intent
 
 
 def asks_for_brand(text: str) -> bool:
@@ -79,12 +127,15 @@ class Understander:
     def understand(self, text: str, default_lang: str | None = None) -> Understanding:
         refs = read_orders(text, self._lookup, self._short_lookup)
         order_no, candidates = refs.resolved, refs.candidates
-        q = analyse(text)
+        # the words of a price range and a numbered live-stream link name no product (nor a size)
+        price, rest = price_range(text)
+        screen, rest = screen_reference(rest)
+        q = analyse(rest)
         hits = self.index.rank(q, MAX_PRODUCTS) if len(self.index) else []
         lang = self._language(text, q, hits, default_lang)
         category = self.index.match_category(q, lang) if len(self.index) else None
         if len(self.index) and (not hits or hits[0].score < CLEAR_MATCH):
-            hits, q, category = self._by_clause(text, q, hits, category, lang)
+            hits, q, category = self._by_clause(rest, q, hits, category, lang)
         top = hits[0] if hits else None
         signals = Signals(
             order_resolved=order_no is not None,
@@ -95,9 +146,13 @@ class Understander:
             codes=refs.numbers,
         )
         result = self.classifier.classify(text, lang, signals)
+        properties = asked_properties(text)
+        intent = product_question(result.intent, signals, properties, price, screen, asks_price(rest))
         products: tuple[ProductMatch, ...] = ()
         brand = False
-        if result.intent in PRODUCT_INTENTS:
+        if intent in PRODUCT_INTENTS:
+            if screen and top is not None and (top.score < SCREEN_NAMED or top.coverage < 0.5):
+                hits = []  # '主播手里那个': the product on screen, which the words do not name
             products = self._products(hits, category, q)
             if (
                 category is not None
@@ -115,11 +170,11 @@ class Understander:
                     scores = {m.sku: m.score for m in products}
                     products = tuple(ProductMatch(sku, scores.get(sku, 50.0)) for sku in siblings)
         else:
-            category = None
+            category, properties, price, screen = None, (), None, False
         return Understanding(
             text=text,
             lang=lang,
-            intent=result.intent,
+            intent=intent,
             confidence=result.confidence,
             products=products,
             order_no=order_no,
@@ -127,6 +182,9 @@ class Understander:
             order_short=refs.short,
             category=category,
             brand=brand,
+            properties=properties,
+            price=price,
+            screen=screen,
         )
 
     def _by_clause(

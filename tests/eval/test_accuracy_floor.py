@@ -34,7 +34,7 @@ from bot.understanding_cli import DEFAULT_LABELLED, FLOORS, demo_understander, f
 from intents.evaluation import evaluate
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-SHOP5_BASELINE = {"intent": 0.76, "product_top1": 0.70, "order_no": 1.0}
+SHOP5_BASELINE = {"intent": 0.87, "product_top1": 0.83, "order_no": 1.0}
 # name -> (labelled set, shop folder or None for the demo shop, least messages per language, floors)
 SETS = {
     "demo": (DEFAULT_LABELLED, None, 250, FLOORS),
@@ -42,10 +42,10 @@ SETS = {
     "demo2": (DATA / "labelled_demo2.jsonl", None, 120, FLOORS),
     "shop3": (DATA / "labelled_shop3.jsonl", DATA / "shop3", 150, FLOORS),
     "shop4": (DATA / "labelled_shop4.jsonl", DATA / "shop4", 140, FLOORS),
-    # Live-stream, Northeastern, Cantonese and voice-typed shoppers, written blind: held where it was first
-    # measured (intent zh 79.4% / ru 77.6%, top-1 72.7%, order numbers 58.6%) until the matcher learns
-    # these styles; then raised to FLOORS like the others. Order numbers are there already (voice-typed
-    # numbers read since: 29/29), so that floor is FLOORS' own.
+    # Live-stream, Northeastern, Cantonese and voice-typed shoppers, written blind, first measured at intent
+    # zh 79.4% / ru 77.6%, top-1 72.7%, order numbers 58.6%; then tuned on (no longer blind): held at
+    # zh 87.9% / ru 100%, top-1 83.7% until the rest is taught (price filtering of the products
+    # shown); order numbers are at FLOORS' own (voice-typed numbers read: 29/29); then raised to FLOORS like the others.
     "shop5": (DATA / "labelled_shop5.jsonl", DATA / "shop5", 50, SHOP5_BASELINE),
 }
 
