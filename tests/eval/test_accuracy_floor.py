@@ -35,6 +35,7 @@ from intents.evaluation import evaluate
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SHOP5_BASELINE = {"intent": 0.87, "product_top1": 0.83, "order_no": 1.0}
+SHOP6_BASELINE = {"intent": 0.85, "product_top1": 0.75, "order_no": 0.93}
 # name -> (labelled set, shop folder or None for the demo shop, least messages per language, floors)
 SETS = {
     "demo": (DEFAULT_LABELLED, None, 250, FLOORS),
@@ -47,6 +48,9 @@ SETS = {
     # zh 87.9% / ru 100%, top-1 83.7% until the rest is taught (price filtering of the products
     # shown); order numbers are at FLOORS' own (voice-typed numbers read: 29/29); then raised to FLOORS like the others.
     "shop5": (DATA / "labelled_shop5.jsonl", DATA / "shop5", 50, SHOP5_BASELINE),
+    # The same styles on another live-stream shop, written blind and never tuned on: first measured at
+    # intent zh 72.6% / ru 90.8%, top-1 69.3%, order numbers 75.0%; held where the dialect tables brought it.
+    "shop6": (DATA / "labelled_shop6.jsonl", DATA / "shop6", 70, SHOP6_BASELINE),
 }
 
 

@@ -1,8 +1,9 @@
 """CI's floors on the multi-turn sets (tests/data/conversations_*.jsonl, written blind; format and kinds
 in tests/data/CONVERSATIONS.md), replayed through the real engine as `kefu eval --conversations` does.
 
-The floors are where the sets were first measured (demo 50.2%, shop2 49.0% of checked turns right):
-they keep what works from getting worse while follow-ups are taught; the aim is 95%.
+First measured at demo 50.2%, shop2 49.0% and (blind, never tuned on) shop3 51.9% of checked turns
+right; since follow-ups are read against the chat's products and orders, held just under what they give
+now (demo 95.7%, shop2 89.7%, shop3 84.6%). The aim is 95% on a set never seen.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from bot.engine.messages import Button, Reply
 DATA = Path(__file__).resolve().parent.parent / "data"
 # name -> (conversations, shop folder or None for the demo shop, least checked turns, floor)
 SETS = {
-    "demo": (DATA / "conversations_demo.jsonl", None, 200, 0.48),
-    "shop2": (DATA / "conversations_shop2.jsonl", DATA / "shop2", 200, 0.47),
+    "demo": (DATA / "conversations_demo.jsonl", None, 200, 0.94),
+    "shop2": (DATA / "conversations_shop2.jsonl", DATA / "shop2", 200, 0.88),
+    "shop3": (DATA / "conversations_shop3.jsonl", DATA / "shop3", 200, 0.83),
 }
 
 
