@@ -37,6 +37,7 @@ NEW_PRODUCT = 90.0  # a follow-up naming an unrelated product this well asks abo
 MIN_SCORE = 72.0  # below this, nothing in context is what the follow-up means
 SAME_BRAND_BONUS = 6.0
 SAME_CATEGORY_BONUS = 3.0
+CORRECTION_OWN = 60.0  # the least a correction's own words match the product it means
 FILTER_MARGIN = 10.0  # products within this of the best match of a filter's words pass it
 
 
@@ -143,7 +144,7 @@ class FollowupReader:
         q = analyse(content(positive))
         if focus is None or not (focus.shown or focus.discussed):
             # '那1公斤的呢' with nothing in context: a size of no product named
-            if not strict and q.empty and q.sizes and is_filler(_without_sizes(text)):
+            if not strict and (q.empty or is_filler(q.text)) and _pack(q.sizes):
                 return Followup(Move.UNKNOWN)
             return NONE
         # the follow-up's own words ('榛子', 'Нарзан'): none when it says only '那…的呢' around a size
@@ -266,7 +267,7 @@ class FollowupReader:
 
     def _correct(self, text: str, q: QueryParts, own: dict[int, float], focus: Focus) -> Followup:
         """'不是这个，我说的是荞麦蜜': the product meant, never the one corrected away."""
-        wrong = {self.index.pid_of(s) for s in focus.shown[:1]}
+        wrong = {self.index.pid_of(s) for s in focus.shown}  # a choice offered is corrected as a whole
         head_pid = self.index.pid_of(focus.shown[0]) if focus.shown else None
         own = dict(own)
         for piece in parts(content(text))[1:MAX_PARTS]:  # '不是白鲸 我说的是五湖': each named apart
@@ -281,7 +282,8 @@ class FollowupReader:
             if pid not in wrong
         }
         best = max(scores.items(), key=lambda kv: (kv[1], -kv[0]), default=None)
-        if best is None or best[1] < MIN_SCORE + 6.0:
+        # the product meant must be named by the correction's own words, not only by the context's
+        if best is None or best[1] < MIN_SCORE + 6.0 or max(own.values(), default=0.0) < CORRECTION_OWN:
             return Followup(Move.CORRECT)  # a product we do not have: say so, show nothing wrong
         anchor = q.text if own.get(best[0], 0.0) >= NAMED else focus.anchor
         top = best[1]

@@ -99,7 +99,7 @@ def _listed(turn: Turn, heading: str, products: Sequence[ProductFacts], intent: 
 
 async def _corrected(turn: Turn, reading: Followup, chosen: list[ProductFacts], intent: str) -> Reply:
     focus = current_focus(turn)
-    wrong = focus.shown[:1] if focus else ()
+    wrong = focus.shown if focus else ()
     if not chosen:
         remember_products(turn, [], replace=wrong)
         return turn.reply([turn.tr._("Sorry, we don't have that product.")], intent)
