@@ -32,6 +32,7 @@ from intents.query import QueryParts, analyse
 
 MAX_DISCUSSED = 5  # products a chat remembers as discussed
 NAMED = 85.0  # a part of a message (or a follow-up) this close to a product names it by itself
+FULL_NAME = 95.0  # a whole message this close to one product names it, spaces and all
 NAMED_PART = 80.0  # the first of several parts naming a product, when the message compares
 NEW_PRODUCT = 90.0  # a follow-up naming an unrelated product this well asks about it afresh
 MIN_SCORE = 72.0  # below this, nothing in context is what the follow-up means
@@ -135,9 +136,11 @@ class FollowupReader:
         list): only a move that cannot be mistaken counts (a comparison, a price filter, 'both',
         'which is cheaper', 'this one')."""
         c = cues(text)
-        pieces = parts(text)
+        pieces = parts(text, compare=c.compare)
+        if len(pieces) < 2 and not strict and not self._names_one(text):
+            pieces = parts(text, spaces=True, compare=c.compare)  # '椴树蜜 荞麦蜜 巢蜜 都要'
         if len(pieces) >= 2 and not c.correction and not strict:
-            several = self._several(pieces, c)
+            several = self._several(pieces, c, text)
             if several is not None:
                 return several
         positive, neg = negated(text)
@@ -180,15 +183,21 @@ class FollowupReader:
             return self._correct(positive, q, own, focus)
         return self._refine(positive, q, own, focus, c, self._rank(analyse(neg), 20) if neg else {})
 
+    def _names_one(self, text: str) -> bool:
+        """Does the whole message name one product in full ('爱莲巧牛奶巧克力 迷你装 15克多少钱')?"""
+        hits = self.index.rank(analyse(content(text)), 2)
+        return bool(hits) and hits[0].score >= FULL_NAME and (len(hits) < 2 or hits[1].score < hits[0].score)
+
     # -- the moves ----------------------------------------------------------------------------
 
     def _rank(self, q: QueryParts, limit: int = 8) -> dict[int, float]:
         return {h.pid: h.score for h in self.index.rank(q, limit)}
 
-    def _several(self, pieces: tuple[str, ...], c: Cues) -> Followup | None:
+    def _several(self, pieces: tuple[str, ...], c: Cues, text: str) -> Followup | None:
         """Each part names its own product; a part naming none ('4 от 17', 'и килограммовая')
         borrows the words of the part before it."""
         groups: list[tuple[str, ...]] = []
+        best_part = 0.0
         anchor = ""
         for piece in pieces[:MAX_PARTS]:
             words = content(piece)
@@ -206,11 +215,15 @@ class FollowupReader:
             if not hits or hits[0].score < need:
                 continue
             top = hits[0].score
+            best_part = max(best_part, top)
             group = tuple(self.index.sku(h.pid) for h in hits if h.score >= top - 1.0)
             if group and group not in groups:
                 groups.append(group)
         if len(groups) < 2 or len({g[0] for g in groups}) < 2:
             return None
+        whole = self.index.rank(analyse(content(text)), 1)
+        if whole and whole[0].score >= FULL_NAME and whole[0].score > best_part:
+            return None  # one name with a joiner in it ('Бальзам «Объём и баланс»')
         if c.compare or (c.pick and len(groups) == 2):
             return Followup(Move.COMPARE, tuple(g[0] for g in groups[:2]), pick=c.pick)
         return Followup(

@@ -157,30 +157,37 @@ def is_filler(text: str) -> bool:
     return all(t in filler.words or not t.isalnum() for t in toks)
 
 
-def _joiner_re() -> re.Pattern[str]:
-    zh = [re.escape(fold(w)) for w in load("followups.toml")["zh"]["joiners"] if fold(w).strip(" ,")]
-    ru = [re.escape(fold(w)) for w in load("followups.toml")["ru"]["joiners"] if w.isalpha() or " " in w]
-    han_joiners = "|".join(sorted(zh, key=len, reverse=True))
-    ru_joiners = "|".join(sorted(ru, key=len, reverse=True))
+def _joiner_re(key: str, spaces: bool) -> re.Pattern[str]:
+    data = load("followups.toml")
+    zh = [re.escape(fold(w)) for w in data["zh"].get(key, []) if fold(w).strip(" ,")]
+    ru = [re.escape(fold(w)) for w in data["ru"].get(key, []) if w.isalpha() or " " in w]
+    han_joiners = "|".join(sorted(zh, key=len, reverse=True)) or "(?!)"
+    ru_joiners = "|".join(sorted(ru, key=len, reverse=True)) or "(?!)"
     # Russian joiners are whole words; Chinese ones stand anywhere; a comma is a joiner unless it is a
-    # decimal one (0,5 л); spaces between Chinese words split a list typed '椴树蜜 荞麦蜜 巢蜜'.
+    # decimal one (0,5 л); with `spaces`, spaces between Chinese words split a list ('椴树蜜 荞麦蜜 巢蜜').
+    between_han = r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])" if spaces else ""
+    comma = r"|(?<!\d),|,(?!\d)" if key == "joiners" else ""
     return re.compile(
-        rf"(?:{han_joiners})|(?<![0-9а-яa-z])(?:{ru_joiners})(?![0-9а-яa-z])|(?<!\d),|,(?!\d)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+        rf"(?:{han_joiners})|(?<![0-9а-яa-z])(?:{ru_joiners})(?![0-9а-яa-z]){comma}{between_han}"
     )
 
 
 @cache
-def _joiners() -> re.Pattern[str]:
-    return _joiner_re()
+def _joiners(key: str = "joiners", spaces: bool = False) -> re.Pattern[str]:
+    return _joiner_re(key, spaces)
 
 
 @lru_cache(maxsize=4096)
-def parts(text: str) -> tuple[str, ...]:
+def parts(text: str, *, spaces: bool = False, compare: bool = False) -> tuple[str, ...]:
     """The pieces of a message that may each name a product ('炼乳和格瓦斯各多少钱' -> '炼乳',
-    '格瓦斯各多少钱'); one piece when there is no joiner. At most MAX_PARTS + 1 (the caller can
-    tell a message naming too many)."""
+    '格瓦斯各多少钱'); one piece when there is no joiner. `spaces`: spaces between Chinese words
+    join too (a list typed '椴树蜜 荞麦蜜'; but '爱莲巧牛奶巧克力 迷你装' is one name); `compare`: so do
+    the words of a comparison ('Ессентуки 4 от 17'). At most MAX_PARTS + 1 (the caller can tell a
+    message naming too many)."""
     f = with_number_words(text.replace("、", ","))
-    pieces = [p.strip() for p in _joiners().split(f)]
+    pieces = [f]
+    for pattern in (_joiners("joiners", spaces), *((_joiners("compare_joiners"),) if compare else ())):
+        pieces = [p.strip() for piece in pieces for p in pattern.split(piece)]
     return tuple(p for p in pieces if p)[: MAX_PARTS + 1]
 
 

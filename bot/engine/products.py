@@ -16,6 +16,7 @@ from intents.sizes import size_variants, sizes
 #: A best product match this far ahead of the next one is "clear-cut": shown alone, no choice buttons.
 CLEAR_MARGIN = 8.0
 CLEAR_SCORE = 75.0
+FULL_NAME = 98.0
 
 
 async def answer_products(turn: Turn, u: Understanding) -> Reply:
@@ -37,7 +38,11 @@ async def answer_products(turn: Turn, u: Understanding) -> Reply:
         and (
             len(facts) == 1
             or (
-                scores.get(top.sku, 100.0) - scores.get(facts[1].sku, 0.0) >= CLEAR_MARGIN
+                (
+                    scores.get(top.sku, 100.0) - scores.get(facts[1].sku, 0.0) >= CLEAR_MARGIN
+                    # its whole name typed: that one, though a sibling's name is nearly the same
+                    or scores.get(top.sku, 0.0) >= FULL_NAME > scores.get(facts[1].sku, 0.0) + 1.0
+                )
                 # the same product in another pack, and no size asked: let the shopper choose
                 and not (size_variants(top.name_ru, facts[1].name_ru) and not sizes(fold(u.text)))
             )
