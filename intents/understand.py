@@ -146,8 +146,12 @@ class Understander:
             codes=refs.numbers,
         )
         result = self.classifier.classify(text, lang, signals)
-        properties = asked_properties(text)
-        intent = product_question(result.intent, signals, properties, price, screen, asks_price(rest))
+        intent = result.intent
+        properties: tuple[str, ...] = ()
+        if intent in PRODUCT_INTENTS or intent in _PRODUCT_LIKE:  # the rest never become product questions
+            properties = asked_properties(text)
+            if properties or price is not None or screen:
+                intent = product_question(intent, signals, properties, price, screen, asks_price(rest))
         products: tuple[ProductMatch, ...] = ()
         brand = False
         if intent in PRODUCT_INTENTS:
