@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -177,23 +176,14 @@ def log_message(
 async def log_messages(
     session: AsyncSession, conversation: Conversation, rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Rows of `message_row`, written at once in one INSERT (a turn's message and its reply), in order."""
-    if not rows:
-        return
-    params = {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
-    for i in range(len(rows)):
-        params[f"conversation_id_{i}"] = conversation.id
-    await session.execute(_insert_messages(len(rows)), params)
+    """Rows of `message_row`, written at once, in order, in one call to the driver (a turn's message
+    and its reply): a Core executemany, which SQLAlchemy caches (a multi-row VALUES it compiles anew
+    each time) and which needs no ids back, unlike the ORM's flush."""
+    if rows:
+        await session.execute(_INSERT_MESSAGE, [{"conversation_id": conversation.id, **row} for row in rows])
 
 
-@functools.cache
-def _insert_messages(count: int) -> Any:
-    """INSERT INTO messages ... VALUES (...), (...): built once for each number of rows."""
-    table = Base.metadata.tables[Message.__tablename__]
-    columns = [c for c in table.c if c.name != "id"]
-    return insert(table).values(
-        [{c.name: bindparam(f"{c.name}_{i}", type_=c.type) for c in columns} for i in range(count)]
-    )
+_INSERT_MESSAGE = insert(Base.metadata.tables[Message.__tablename__])
 
 
 async def recent_messages(session: AsyncSession, conversation_id: int, limit: int = 10) -> list[Message]:
