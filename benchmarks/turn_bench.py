@@ -45,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -94,6 +94,8 @@ class Figures:
     shares: dict[str, float] = field(default_factory=dict)  # ms per turn by category
     meter: Meter | None = None
     in_flight: InFlight | None = None
+    #: SQL statements a turn (BEGIN and COMMIT aside), by the reply's intent.
+    statements: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def per_second(self) -> float:
@@ -186,6 +188,7 @@ class Run:
         self.next_update = 1
         self.position = 0
         self.meter = Meter()
+        self.statements = 0  # counted by a listener on the database engine
 
     def take(self, n: int) -> list[Incoming]:
         out = []
@@ -198,10 +201,12 @@ class Run:
     async def turns(self, n: int, figures: Figures | None = None) -> None:
         for incoming in self.take(n):
             self.meter.turn_started()
+            statements = self.statements
             wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
             reply = await self.engine.handle(incoming)
             wall, cpu, main = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - main
             if figures is not None:
+                figures.statements[reply.intent].append(self.statements - statements)
                 figures.turns += 1
                 figures.wall.append(1000 * wall)
                 figures.cpu_ms += 1000 * cpu
@@ -312,22 +317,25 @@ PIECES: tuple[tuple[str, str, str | None, str], ...] = (
     ("engine's language detection (detect_language)", "intents.language", None, "detect_language"),
     ("language-switch check (explicit_switch)", "bot.engine.language", None, "explicit_switch"),
     ("mark_update", "bot.storage.outbox", None, "mark_update"),
-    ("get_conversation", "bot.storage.conversations", None, "get_conversation"),
-    ("resolve_viewer", "bot.storage.access", None, "resolve_viewer"),
+    ("open_conversation (the row, locked, and the role)", "bot.storage.conversations", None,
+     "open_conversation"),
     ("orders read (OrderAccess._load)", "bot.storage.access", "OrderAccess", "_load"),
     ("product_facts", "bot.engine.catalog", None, "product_facts"),
-    ("log_message (objects only)", "bot.storage.conversations", None, "log_message"),
+    ("log_messages (the message and its reply)", "bot.storage.conversations", None, "log_messages"),
     ("commit: flush of the turn's writes, COMMIT", "sqlalchemy.ext.asyncio.session",
      "AsyncSessionTransaction", "__aexit__"),
 )  # fmt: skip
-HOLD_FROM, HOLD_TO = "get_conversation", "commit: flush of the turn's writes, COMMIT"
+HOLD_FROM, HOLD_TO = (
+    "open_conversation (the row, locked, and the role)",
+    "commit: flush of the turn's writes, COMMIT",
+)
 
 
 class Meter:
     """Wall and main-thread CPU of the named pieces: a timing wrapper takes the place of every
     reference to each function in the modules of bot/ and intents/ (and of the method on its class).
     Turns run one at a time, so a coroutine's times are its own. Also how long the user's
-    conversation row is held: from the end of the turn's first get_conversation to the end of commit."""
+    conversation row is held: from the end of the turn's open_conversation to the end of commit."""
 
     def __init__(self) -> None:
         self.pieces: dict[str, Piece] = {}
@@ -410,6 +418,11 @@ async def measure(
     database, engine = await open_shop(url)
     run = Run(engine, workload())
     figures = Figures(label)
+
+    def count(*_args: Any) -> None:
+        run.statements += 1
+
+    event.listen(database.sync_engine, "before_cursor_execute", count)
     try:
         await run.turns(warm)  # loads dictionaries, builds the index, fills caches
         start = run.position
@@ -498,6 +511,31 @@ def table(rows: list[Figures], baseline: list[Baseline]) -> str:
     return "\n".join(lines)
 
 
+#: Turn kinds for the statements table: the reply's intents, grouped.
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("shop answers", ("shipping_info", "payment_info", "return_policy", "customs_info")),
+    ("greetings", ("greeting", "thanks", "goodbye")),
+    ("products", ("product_search", "product_price")),
+    ("orders", ("order_status", "order_list")),
+    ("shipments", ("supplier_ship",)),
+    ("not understood", ("out_of_scope",)),
+)
+
+
+def statements(rows: list[Figures]) -> str:
+    """SQL statements a turn (BEGIN and COMMIT aside), in all and by kind of turn."""
+    names = ["all", *(name for name, _ in KINDS)]
+    lines = ["", f"{'SQL statements a turn':<30} " + " ".join(f"{n:>14}" for n in names)]
+    lines.append("-" * len(lines[-1]))
+    for r in rows:
+        counts = {"all": [n for values in r.statements.values() for n in values]}
+        for name, intents in KINDS:
+            counts[name] = [n for i in intents for n in r.statements.get(i, [])]
+        cells = [f"{statistics.mean(counts[n]):>14.2f}" if counts[n] else f"{'-':>14}" for n in names]
+        lines.append(f"{r.label:<30} " + " ".join(cells))
+    return "\n".join(lines)
+
+
 def hot_spots(rows: list[Figures]) -> str:
     lines = []
     for r in rows:
@@ -582,6 +620,7 @@ async def main() -> int:
         "loop's work of waking up for each result. Handed-over chats given back (outside the clock): "
         + ", ".join(f"{r.label} {r.handoffs}" for r in rows)
     )
+    print(statements(rows))
     print(hot_spots(rows))
     verdicts = []
     for r in rows:

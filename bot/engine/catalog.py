@@ -102,6 +102,10 @@ class ProductFacts:
         return self.description_zh if lang == "zh" else self.description_ru
 
 
+#: A turn never writes products: reading them need not flush its pending changes first (the turn's
+#: context would otherwise be written once before each product query and again at commit).
+_NO_FLUSH = {"autoflush": False}
+
 _FACT_COLUMNS = (
     Product.id,
     Product.sku,
@@ -119,13 +123,16 @@ async def product_facts(session: AsyncSession, skus: Sequence[str]) -> list[Prod
     """Current price and stock of these products, in the order given (one query)."""
     if not skus:
         return []
-    rows = await session.execute(select(*_FACT_COLUMNS).where(Product.sku.in_(list(skus))))
+    rows = await session.execute(
+        select(*_FACT_COLUMNS).where(Product.sku.in_(list(skus))), execution_options=_NO_FLUSH
+    )
     by_sku = {row.sku: ProductFacts(*row) for row in rows}
     return [by_sku[sku] for sku in skus if sku in by_sku]
 
 
 async def product_by_id(session: AsyncSession, product_id: int) -> ProductFacts | None:
-    row = (await session.execute(select(*_FACT_COLUMNS).where(Product.id == product_id))).first()
+    query = select(*_FACT_COLUMNS).where(Product.id == product_id)
+    row = (await session.execute(query, execution_options=_NO_FLUSH)).first()
     return ProductFacts(*row) if row else None
 
 
@@ -139,6 +146,7 @@ async def in_stock_alternatives(
         select(*_FACT_COLUMNS)
         .where(Product.category_ru == product.category_ru, Product.stock > 0, Product.id != product.id)
         .order_by(func.abs(Product.price_cny - product.price_cny), Product.id)
-        .limit(limit)
+        .limit(limit),
+        execution_options=_NO_FLUSH,
     )
     return [ProductFacts(*row) for row in rows]

@@ -31,8 +31,9 @@ from bot.engine.products import answer_products
 from bot.engine.shipments import record_shipment
 from bot.engine.text import MAX_UNDERSTOOD, clean, command_name, has_words
 from bot.engine.turn import Shop, Turn, TurnEffects
-from bot.storage.access import Role, resolve_viewer
-from bot.storage.conversations import get_conversation, log_message
+from bot.storage.access import Role
+from bot.storage.conversations import log_messages, message_row, open_conversation
+from bot.storage.db import write_transaction
 from bot.storage.models import Conversation
 from bot.storage.outbox import mark_update
 from intents import IntentId, Understanding, detect_language
@@ -75,12 +76,11 @@ class Engine:
         # while the matcher runs; read again inside only if the chat's language turns out otherwise.
         guess = (detect_language(words) if words else None) or from_language_code(incoming.lang_code) or "zh"
         understood = understander.understand(words, default_lang=guess) if words else None
-        async with self.sessions.begin() as session:
+        async with write_transaction(self.sessions) as session:
             if incoming.update_id is not None and not await mark_update(session, incoming.update_id):
                 return None
-            conversation = await get_conversation(session, incoming.user_id)
+            conversation, viewer = await open_conversation(session, incoming.user_id, self.staff_ids)
             conversation.blocked_bot = False  # writing to us again means it unblocked the bot
-            viewer = await resolve_viewer(session, incoming.user_id, self.staff_ids)
             lang = self._language(conversation, text, incoming.lang_code)
             turn = Turn(
                 self.shop,
@@ -100,7 +100,7 @@ class Engine:
             )
             reply = await _respond(turn, understanding)
             conversation.lang = reply.lang
-            _log(turn, understanding, reply)
+            await _log(turn, understanding, reply)
             if effects is not None:
                 await effects(session, reply)
         log.info(
@@ -228,8 +228,9 @@ async def _by_intent(turn: Turn, u: Understanding) -> Reply:
     return await miss(turn, intent)
 
 
-def _log(turn: Turn, understanding: Understanding | None, reply: Reply) -> None:
-    """The turn in the conversation's history: what came in (with what was understood) and the reply."""
+async def _log(turn: Turn, understanding: Understanding | None, reply: Reply) -> None:
+    """The turn in the conversation's history: what came in (with what was understood) and the reply,
+    in one INSERT."""
     details: dict[str, Any] | None = None
     if understanding is not None:
         details = {
@@ -243,25 +244,20 @@ def _log(turn: Turn, understanding: Understanding | None, reply: Reply) -> None:
     )
     if turn.incoming.callback:
         incoming_text = incoming_text or f"[button {turn.incoming.callback}]"
-    log_message(
-        turn.session,
-        turn.conversation,
-        direction="in",
-        author=author,
-        text=incoming_text,
-        lang=turn.lang,
-        intent=reply.intent,
-        confidence=understanding.confidence if understanding else None,
-        details=details,
-        telegram_message_id=turn.incoming.telegram_message_id,
-    )
-    if reply.texts:
-        log_message(
-            turn.session,
-            turn.conversation,
-            direction="out",
-            author="bot",
-            text=reply.text,
-            lang=reply.lang,
+    rows = [
+        message_row(
+            direction="in",
+            author=author,
+            text=incoming_text,
+            lang=turn.lang,
             intent=reply.intent,
+            confidence=understanding.confidence if understanding else None,
+            details=details,
+            telegram_message_id=turn.incoming.telegram_message_id,
         )
+    ]
+    if reply.texts:
+        rows.append(
+            message_row(direction="out", author="bot", text=reply.text, lang=reply.lang, intent=reply.intent)
+        )
+    await log_messages(turn.session, turn.conversation, rows)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from bot.storage.shipments import SHIPPABLE, NewParcel, ShipmentOutcome, ShipmentResult, report_shipment
 
 __all__ = [
+    "ROLE_COLUMNS",
     "SHIPPABLE",
     "TO_SHIP",
     "EventView",
@@ -55,6 +56,7 @@ __all__ = [
     "Viewer",
     "report_shipment",
     "resolve_viewer",
+    "viewer_of",
     "visible_to",
 ]
 
@@ -154,6 +156,19 @@ async def resolve_viewer(session: AsyncSession, telegram_user_id: int, staff_ids
     if telegram_user_id in staff_ids:
         return Viewer.staff(telegram_user_id)
     supplier_id, supplier_code, phone = (await session.execute(_ROLE, {"user": telegram_user_id})).one()
+    return viewer_of(telegram_user_id, staff_ids, supplier_id, supplier_code, phone)
+
+
+def viewer_of(
+    telegram_user_id: int,
+    staff_ids: frozenset[int],
+    supplier_id: int | None,
+    supplier_code: str | None,
+    phone: str | None,
+) -> Viewer:
+    """The viewer from the values of `ROLE_COLUMNS` (read with the turn's conversation row)."""
+    if telegram_user_id in staff_ids:
+        return Viewer.staff(telegram_user_id)
     if supplier_id is not None:
         return Viewer.supplier(supplier_id, supplier_code, telegram_user_id)
     return Viewer.customer(telegram_user_id, phone)
@@ -168,12 +183,19 @@ def _linked_supplier(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
     )
 
 
-#: A user's linked supplier and verified phone, in one round trip (built once: it runs every turn).
-_ROLE = select(
-    _linked_supplier(Supplier.id),
-    _linked_supplier(Supplier.code),
-    select(Customer.verified_phone).where(Customer.telegram_user_id == bindparam("user")).scalar_subquery(),
+#: What makes a user's role, for the user of the bound parameter `user`: its linked supplier (id,
+#: code) and its verified phone. Read in the same statement as the turn's conversation row (see
+#: bot.storage.conversations.open_conversation), so a link or phone written a moment ago counts at once.
+ROLE_COLUMNS = (
+    _linked_supplier(Supplier.id).label("role_supplier_id"),
+    _linked_supplier(Supplier.code).label("role_supplier_code"),
+    select(Customer.verified_phone)
+    .where(Customer.telegram_user_id == bindparam("user"))
+    .scalar_subquery()
+    .label("role_phone"),
 )
+#: The role alone, in one round trip (built once: it runs every turn).
+_ROLE = select(*ROLE_COLUMNS)
 
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
+from bot.storage.access import ROLE_COLUMNS, Viewer, viewer_of
 from bot.storage.db import dialect_name
 from bot.storage.models import Base, Conversation, Customer, Handoff, Message
 from bot.storage.types import utcnow
@@ -22,27 +26,39 @@ async def get_conversation(
 ) -> Conversation:
     """The user's conversation, created on first contact (race-free: INSERT ... ON CONFLICT).
 
-    With `lock`, the row is held until commit, so two processes never interleave one user's turns:
-    PostgreSQL locks it with SELECT ... FOR UPDATE (inserting first only for a new user); SQLite upserts
-    and reads it back in one statement, a write that takes the database's write lock before the read.
+    With `lock`, the row is held until commit, so two processes never interleave one user's turns
+    (see `open_conversation`).
     """
-    params = {"user": telegram_user_id, "now": utcnow()}
     if lock:
-        if dialect_name(session) == "postgresql":
-            found = await session.scalar(_LOCKED, {"user": telegram_user_id}, execution_options=_FRESH)
-            if found is not None:
-                return found
-        else:
-            upserted: Conversation = (
-                await session.scalars(_SQLITE_UPSERT, params, execution_options=_FRESH)
-            ).one()
-            return upserted
-    await session.execute(_INSERT[dialect_name(session)], params)
-    conversation = await session.scalar(
-        _LOCKED if lock else _FIND, {"user": telegram_user_id}, execution_options=_FRESH
-    )
+        locked, _viewer = await open_conversation(session, telegram_user_id, frozenset())
+        return locked
+    await session.execute(_INSERT[dialect_name(session)], {"user": telegram_user_id, "now": utcnow()})
+    conversation = await session.scalar(_FIND, {"user": telegram_user_id}, execution_options=_FRESH)
     assert conversation is not None  # inserted above if it was missing
     return conversation
+
+
+async def open_conversation(
+    session: AsyncSession, telegram_user_id: int, staff_ids: frozenset[int]
+) -> tuple[Conversation, Viewer]:
+    """A turn's start: the user's conversation, created on first contact and held until commit, and
+    who the user is (as `resolve_viewer` says), read in the same statement as the row.
+
+    PostgreSQL locks the row with SELECT ... FOR UPDATE (inserting first only for a new user); SQLite
+    upserts and reads it back in one statement, a write that takes the database's write lock before
+    the read. The role is read with the row, never remembered from an earlier turn: a phone verified,
+    a supplier invite taken or a link removed a moment ago counts at once, in every process.
+    """
+    params = {"user": telegram_user_id, "now": utcnow()}
+    if dialect_name(session) == "postgresql":
+        row = (await session.execute(_PG_OPEN, params, execution_options=_FRESH)).first()
+        if row is None:
+            await session.execute(_INSERT["postgresql"], params)
+            row = (await session.execute(_PG_OPEN, params, execution_options=_FRESH)).one()
+    else:
+        row = (await session.execute(_SQLITE_OPEN, params, execution_options=_FRESH)).one()
+    conversation, supplier_id, supplier_code, phone = row
+    return conversation, viewer_of(telegram_user_id, staff_ids, supplier_id, supplier_code, phone)
 
 
 def _new_conversation(insert: Callable[..., Any]) -> Any:
@@ -61,20 +77,71 @@ def _new_conversation(insert: Callable[..., Any]) -> Any:
 _TABLE = Base.metadata.tables[Conversation.__tablename__]
 _FRESH = {"populate_existing": True}
 _FIND = select(Conversation).where(Conversation.telegram_user_id == bindparam("user"))
-_LOCKED = _FIND.with_for_update()
+_PG_OPEN = (
+    select(Conversation, *ROLE_COLUMNS)
+    .where(Conversation.telegram_user_id == bindparam("user"))
+    .with_for_update(of=Conversation)
+)
 _INSERT = {
     name: _new_conversation(insert).on_conflict_do_nothing(index_elements=["telegram_user_id"])
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_SQLITE_UPSERT = select(Conversation).from_statement(
+
+
+class _Qualified(ColumnElement[Any]):
+    """A subquery that keeps its table names inside SQLite's RETURNING, where SQLAlchemy drops them
+    (and `telegram_user_id` alone would then be ambiguous, or be the conversation's own column)."""
+
+    inherit_cache = True
+    _traverse_internals: _TraverseInternalsType = [("element", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, element: ColumnElement[Any]) -> None:
+        self.element = element
+        self.type = element.type
+
+
+@compiles(_Qualified)
+def _compile_qualified(element: _Qualified, compiler: SQLCompiler, **kw: Any) -> str:
+    kw.pop("include_table", None)
+    return compiler.process(element.element, **kw)
+
+
+# SQLite allows subqueries of other tables in RETURNING: the role comes back with the row.
+_SQLITE_ROLE = tuple(_Qualified(column.element).label(column.name) for column in ROLE_COLUMNS)
+_SQLITE_OPEN = select(Conversation, *_SQLITE_ROLE).from_statement(
     _new_conversation(sqlite.insert)
     .on_conflict_do_update(index_elements=["telegram_user_id"], set_={"telegram_user_id": bindparam("user")})
-    .returning(*_TABLE.c)
+    .returning(*_TABLE.c, *_SQLITE_ROLE)
 )
 
 
 async def find_conversation(session: AsyncSession, telegram_user_id: int) -> Conversation | None:
     return await session.scalar(select(Conversation).where(Conversation.telegram_user_id == telegram_user_id))
+
+
+def message_row(
+    *,
+    direction: str,
+    author: str,
+    text: str,
+    lang: str | None,
+    intent: str | None = None,
+    confidence: float | None = None,
+    details: dict[str, Any] | None = None,
+    telegram_message_id: int | None = None,
+) -> dict[str, Any]:
+    """The values of one `messages` row (its conversation aside), as `log_message` writes them."""
+    return {
+        "direction": direction,
+        "author": author,
+        "text": text.replace("\x00", ""),  # PostgreSQL's text cannot hold NUL (button data is not cleaned)
+        "lang": lang,
+        "intent": intent,
+        "confidence": confidence,
+        "details": details,
+        "telegram_message_id": telegram_message_id,
+        "created_at": utcnow(),
+    }
 
 
 def log_message(
@@ -90,20 +157,33 @@ def log_message(
     details: dict[str, Any] | None = None,
     telegram_message_id: int | None = None,
 ) -> Message:
-    message = Message(
-        conversation_id=conversation.id,
+    """One message as an ORM object, written with the session's next flush."""
+    values = message_row(
         direction=direction,
         author=author,
-        text=text.replace("\x00", ""),  # PostgreSQL's text cannot hold NUL (button data is not cleaned)
+        text=text,
         lang=lang,
         intent=intent,
         confidence=confidence,
         details=details,
         telegram_message_id=telegram_message_id,
-        created_at=utcnow(),
     )
+    message = Message(conversation_id=conversation.id, **values)
     session.add(message)
     return message
+
+
+async def log_messages(
+    session: AsyncSession, conversation: Conversation, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Rows of `message_row`, written at once, in order, in one call to the driver (a turn's message
+    and its reply): a Core executemany, which SQLAlchemy caches (a multi-row VALUES it compiles anew
+    each time) and which needs no ids back, unlike the ORM's flush."""
+    if rows:
+        await session.execute(_INSERT_MESSAGE, [{"conversation_id": conversation.id, **row} for row in rows])
+
+
+_INSERT_MESSAGE = insert(Base.metadata.tables[Message.__tablename__])
 
 
 async def recent_messages(session: AsyncSession, conversation_id: int, limit: int = 10) -> list[Message]:

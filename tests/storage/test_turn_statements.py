@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import event
 
 from bot.storage.access import OrderAccess, Role, resolve_viewer
-from bot.storage.conversations import get_conversation, verify_phone
+from bot.storage.conversations import (
+    get_conversation,
+    log_messages,
+    message_row,
+    open_conversation,
+    recent_messages,
+    verify_phone,
+)
+from bot.storage.db import write_transaction
 from bot.storage.models import Supplier, SupplierAccount
 from bot.storage.outbox import mark_update
 from bot.storage.runtime import Database
@@ -123,3 +131,75 @@ async def test_a_suppliers_orders_are_reached_from_its_lines_not_by_scanning_all
             plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
             steps = [str(row[-1]) for row in plan]
             assert not [step for step in steps if step.startswith("SCAN orders")], steps
+
+
+async def test_a_turn_opens_its_conversation_and_learns_who_is_writing_in_one_statement(
+    database: Database,
+) -> None:
+    async with database.sessions.begin() as session:
+        supplier = Supplier(code="AMURCONF", name_ru="Амурконфета", name_zh="阿穆尔糖果")
+        session.add(supplier)
+        await session.flush()
+        session.add(SupplierAccount(supplier_id=supplier.id, telegram_user_id=SUPPLIER_USER))
+        for user in (USER, SUPPLIER_USER, STAFF):
+            await get_conversation(session, user)
+    staff = frozenset({STAFF})
+    for user, role in ((USER, Role.CUSTOMER), (SUPPLIER_USER, Role.SUPPLIER), (STAFF, Role.STAFF)):
+        async with database.sessions.begin() as session:
+            with statements(database) as seen:
+                conversation, viewer = await open_conversation(session, user, staff)
+            assert len(seen) == 1, seen
+            assert conversation.telegram_user_id == user and viewer.role is role
+            assert viewer == await resolve_viewer(session, user, staff)
+    # Nothing is remembered between turns: a phone verified a moment ago counts at the next turn.
+    async with database.sessions.begin() as session:
+        await verify_phone(session, USER, "+8613800000001")
+    async with database.sessions.begin() as session:
+        _conversation, viewer = await open_conversation(session, USER, staff)
+        assert viewer.verified_phone == "+8613800000001"
+
+
+async def test_a_turns_message_and_reply_are_one_insert_kept_in_order(database: Database) -> None:
+    async with database.sessions.begin() as session:
+        conversation = await get_conversation(session, USER)
+        rows = [
+            message_row(
+                direction="in",
+                author="customer",
+                text="多少钱\x00",
+                lang="zh",
+                intent="product_price",
+                confidence=0.5,
+                details={"products": [["CHOC-ALENKA-100", 88.0]]},
+                telegram_message_id=77,
+            ),
+            message_row(direction="out", author="bot", text="¥12.90", lang="zh", intent="product_price"),
+        ]
+        with statements(database) as seen:
+            await log_messages(session, conversation, rows)
+        assert len(seen) == 1, seen
+    async with database.sessions() as session:
+        logged = await recent_messages(session, conversation.id)
+    assert [(m.direction, m.author, m.text, m.details, m.telegram_message_id) for m in logged] == [
+        ("in", "customer", "多少钱", {"products": [["CHOC-ALENKA-100", 88.0]]}, 77),
+        ("out", "bot", "¥12.90", None, None),
+    ]
+
+
+async def test_write_transactions_of_one_process_take_turns_on_sqlite_only(
+    database: Database, backend: str
+) -> None:
+    inside: list[str] = []
+
+    async def transaction(name: str) -> None:
+        async with write_transaction(database.sessions) as session:
+            inside.append(f"{name} in")
+            await get_conversation(session, USER)
+            await asyncio.sleep(0.1)
+            inside.append(f"{name} out")
+
+    await asyncio.gather(transaction("a"), transaction("b"))
+    if backend == "sqlite":
+        assert inside == ["a in", "a out", "b in", "b out"]  # b waited on the lock, not in SQLite
+    else:
+        assert inside[:2] == ["a in", "b in"]  # PostgreSQL's row lock alone orders them
