@@ -21,7 +21,7 @@ from bot.engine.contact import shared_contact
 from bot.engine.faq import FaqBook
 from bot.engine.followups import answer_followup
 from bot.engine.greetings import goodbye, greeting, language_switched, thanks
-from bot.engine.handoff import hand_off, miss
+from bot.engine.handoff import apologise, frustrated, hand_off, miss
 from bot.engine.i18n import I18n, Lang
 from bot.engine.language import choose_language, explicit_switch, from_language_code, lang_command
 from bot.engine.messages import Incoming, Reply
@@ -199,6 +199,8 @@ async def _by_intent(turn: Turn, u: Understanding) -> Reply:
     intent = u.intent
     if intent != IntentId.OUT_OF_SCOPE:
         turn.remember(misses=0)
+    if intent != IntentId.HUMAN_HANDOFF and frustrated(u.text):
+        return apologise(turn)
     followup = await answer_followup(turn, u)  # 'а №4?' may read as a greeting on its own
     if followup is not None:
         return followup

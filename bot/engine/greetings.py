@@ -37,7 +37,11 @@ def thanks(turn: Turn) -> Reply:
 
 
 def goodbye(turn: Turn) -> Reply:
-    return turn.reply([turn.tr._("Goodbye, and thank you for shopping with us!")], IntentId.GOODBYE)
+    if turn.viewer.role is Role.SUPPLIER:  # a business partner, not a shopper
+        text = turn.tr._("Goodbye, and thank you for working with us!")
+    else:
+        text = turn.tr._("Goodbye, and thank you for shopping with us!")
+    return turn.reply([text], IntentId.GOODBYE)
 
 
 def help_text(turn: Turn) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from bot.storage.types import Lang as Lang  # the storage layer's, re-exported for the engine
@@ -68,19 +68,30 @@ class Translator:
         return self.translations.ngettext(singular, plural, n).format(n=n, **values)
 
     def price(self, amount: Decimal) -> str:
-        return format_currency(amount, "CNY", locale=BABEL_LOCALES[self.lang])
+        """A price as the shop's language writes it: ¥12.90 in Chinese; 12,90 ¥ and 68 ¥ in Russian.
+
+        Babel's Russian symbol for the yuan is "CN¥", which no Russian reader writes.
+        """
+        if self.lang == "zh":
+            return f"¥{amount:.2f}"  # as Chinese shops print prices: two decimals, no grouping
+        whole = amount == amount.to_integral_value()
+        number = format_decimal(amount, format="#,##0" if whole else "#,##0.00", locale=BABEL_LOCALES["ru"])
+        return f"{number}\u00a0¥"
 
     def format_datetime(self, moment: datetime) -> str:
         """A date and time in the shop's time zone, the way the user's locale writes it."""
         local = moment.astimezone(self.timezone)
-        locale = BABEL_LOCALES[self.lang]
-        # The year only when it is not this one: "11月19日" this year, "2025年11月19日" an older order.
-        day = "MMMd" if local.year == datetime.now(self.timezone).year else "yMMMd"
-        return f"{format_skeleton(day, local, locale=locale)} {format_skeleton('Hm', local, locale=locale)}"
+        return f"{self.format_date(moment)} {format_skeleton('Hm', local, locale=BABEL_LOCALES[self.lang])}"
 
     def format_date(self, moment: datetime) -> str:
+        """The year only when it is not this one: "30 нояб." / "11月30日" this year, "30.11.2024" /
+        "2024年11月30日" another (an old order must not read as this year's)."""
         local = moment.astimezone(self.timezone)
-        return format_skeleton("yMMMd", local, locale=BABEL_LOCALES[self.lang])
+        if local.year == datetime.now(self.timezone).year:
+            skeleton = "MMMd"
+        else:
+            skeleton = "yMd" if self.lang == "ru" else "yMMMd"
+        return format_skeleton(skeleton, local, locale=BABEL_LOCALES[self.lang])
 
 
 class I18n:

@@ -55,10 +55,8 @@ async def answer_products(turn: Turn, u: Understanding) -> Reply:
         remember_products(turn, [top.sku], anchor=anchor, listed=listed)
         return await product_answer(turn, top, u.intent)
     remember_products(turn, [p.sku for p in facts], anchor=anchor, listed=listed)
-    if u.category is None:
-        texts = [tr._("Here is what I found:")]
-    else:
-        texts = [tr._("Here is what we have in this category:")]
+    variants = len(facts) > 1 and all(size_variants(top.name_ru, p.name_ru) for p in facts[1:])
+    texts = [replies.choice_heading(tr, category=u.category, brand=u.brand, variants=variants)]
     texts += [replies.product_line(tr, p) for p in facts]
     texts.append(tr._("Tap a product for details."))
     buttons = [Button(p.name(turn.lang), f"p:{p.id}") for p in facts]

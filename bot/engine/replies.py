@@ -77,7 +77,24 @@ def product_card(tr: Translator, product: ProductFacts) -> str:
 
 
 def product_line(tr: Translator, product: ProductFacts) -> str:
-    return f"· {product.name(tr.lang)} — {tr.price(product.price_cny)} ({stock_line(tr, product)})"
+    """One product in a list: '· name — price (stock)', in the order and punctuation of the language."""
+    return tr._(
+        "· {name} — {price} ({stock})",
+        name=product.name(tr.lang),
+        price=tr.price(product.price_cny),
+        stock=stock_line(tr, product),
+    )
+
+
+def choice_heading(tr: Translator, *, category: str | None, brand: bool, variants: bool) -> str:
+    """What a list of products to choose from is: a category, a brand, one product's sizes, or matches."""
+    if category is not None:
+        return tr._("Here is what we have in this category:")
+    if brand:
+        return tr._("Here is what we have of this brand:")
+    if variants:
+        return tr._("We have it in several sizes:")
+    return tr._("Here is what I found:")
 
 
 def carrier_name(tr: Translator, carrier: str | None) -> str | None:
@@ -109,8 +126,17 @@ def _parcel_label(tr: Translator, parcel: ParcelView) -> str:
     return tr._("On its way: {tracking}", tracking=parcel.tracking_no)
 
 
+def _name(tr: Translator, line: LineView) -> str:
+    return line.name_zh if tr.lang == "zh" else line.name_ru
+
+
 def _item(tr: Translator, line: LineView) -> str:
-    return f"{line.name_zh if tr.lang == 'zh' else line.name_ru} × {line.quantity}"
+    return tr._("{name} × {quantity}", name=_name(tr, line), quantity=line.quantity)
+
+
+def bullet(tr: Translator, text: str) -> str:
+    """One line of a list."""
+    return tr._("· {line}", line=text)
 
 
 def shipping_lines(tr: Translator, order: OrderView) -> list[str]:
@@ -137,7 +163,7 @@ def shipping_lines(tr: Translator, order: OrderView) -> list[str]:
             continue
         if key in groups:
             first, carried = groups[key]
-            numbers = ", ".join(n for n in (first.tracking_no, parcel.tracking_no) if n) or None
+            numbers = tr._(", ").join(n for n in (first.tracking_no, parcel.tracking_no) if n) or None
             groups[key] = (replace(first, tracking_no=numbers), carried)
             carried.update(dict.fromkeys(ids))
         else:
@@ -152,7 +178,7 @@ def shipping_lines(tr: Translator, order: OrderView) -> list[str]:
         out.append(
             tr._("{where}: {items}", where=tr._("Still being prepared"), items=separator.join(pending))
         )
-    return [tr._("Shipping:"), *(f"· {line}" for line in out)] if out else []
+    return [tr._("Shipping:"), *(bullet(tr, line) for line in out)] if out else []
 
 
 def order_card(tr: Translator, order: OrderView, *, for_supplier: bool = False) -> str:
@@ -162,8 +188,14 @@ def order_card(tr: Translator, order: OrderView, *, for_supplier: bool = False) 
     if order.lines:
         lines.append(tr._("Your items:") if for_supplier else tr._("Items:"))
         for line in order.lines:
-            name = line.name_zh if tr.lang == "zh" else line.name_ru
-            lines.append(f"· {name} × {line.quantity} — {tr.price(line.total_cny)}")
+            lines.append(
+                tr._(
+                    "· {name} × {quantity} — {total}",
+                    name=_name(tr, line),
+                    quantity=line.quantity,
+                    total=tr.price(line.total_cny),
+                )
+            )
         lines.append(tr._("Total: {total}", total=tr.price(order.total_cny)))
     lines += shipping_lines(tr, order)
     if order.history:
@@ -171,14 +203,14 @@ def order_card(tr: Translator, order: OrderView, *, for_supplier: bool = False) 
         for event in order.history:
             # Tracking numbers are shown per parcel above, never from the history (it is the whole order's).
             step = tr._(EVENT_WORDS.get(event.status, event.status))
-            lines.append(f"· {tr.format_datetime(event.changed_at)} {step}")
+            lines.append(tr._("· {when} {event}", when=tr.format_datetime(event.changed_at), event=step))
     return "\n".join(lines)
 
 
 def parcel_notice(tr: Translator, order: OrderView, parcel: ParcelView, *, whole_order: bool) -> str:
     """What a customer is told about one new parcel of its order, in its language."""
     items = {line.id: line for line in order.lines}
-    carried = [f"· {_item(tr, items[i])}" for i in parcel.line_ids if i in items]
+    carried = [bullet(tr, _item(tr, items[i])) for i in parcel.line_ids if i in items]
     if parcel.to_warehouse:
         head = tr._(
             "Items of your order {order_no} are on their way to our warehouse:", order_no=order.order_no
@@ -197,8 +229,12 @@ def whole_order_shipped(tr: Translator) -> str:
 
 
 def order_summary(tr: Translator, order: OrderView) -> str:
-    count = sum(line.quantity for line in order.lines)
-    items = tr.n_("{n} item", "{n} items", count)
-    return (
-        f"· {order.order_no} — {status_word(tr, order.status)}, {items}, {tr.format_date(order.created_at)}"
+    """One order in a list: its number, state, how many pieces and the day it was placed."""
+    return tr.n_(
+        "· {order_no} — {status}, {n} piece, {date}",
+        "· {order_no} — {status}, {n} pieces, {date}",
+        sum(line.quantity for line in order.lines),
+        order_no=order.order_no,
+        status=status_word(tr, order.status),
+        date=tr.format_date(order.created_at),
     )

@@ -84,7 +84,10 @@ async def staff_card(
     lines += [_message_line(message) for message in messages]
     if orders:
         lines.append(tr._("Orders:"))
-        lines += [f"· {o.order_no} — {replies.status_word(tr, o.status)}" for o in orders]
+        lines += [
+            tr._("· {order_no} — {status}", order_no=o.order_no, status=replies.status_word(tr, o.status))
+            for o in orders
+        ]
     else:
         lines.append(tr._("No linked orders."))
     return "\n".join(lines)

@@ -67,30 +67,41 @@ def test_every_message_translated_and_not_fuzzy(lang: str) -> None:
 def test_russian_has_three_plural_forms_and_chinese_one(tmp_path: Path) -> None:
     i18n = I18n(LOCALES)
     ru, zh = i18n["ru"], i18n["zh"]
-    assert [ru.n_("{n} item", "{n} items", n) for n in (1, 2, 5, 11, 21, 22, 25)] == [
-        "1 товар",
-        "2 товара",
-        "5 товаров",
-        "11 товаров",
-        "21 товар",
-        "22 товара",
-        "25 товаров",
+    assert [ru.n_("only {n} left", "only {n} left", n) for n in (1, 2, 5, 11, 21, 22, 25)] == [
+        "осталась 1 штука",
+        "осталось 2 штуки",
+        "осталось 5 штук",
+        "осталось 11 штук",
+        "осталась 21 штука",
+        "осталось 22 штуки",
+        "осталось 25 штук",
     ]
-    assert zh.n_("{n} item", "{n} items", 5) == "5 件商品"
+    assert zh.n_("only {n} left", "only {n} left", 5) == "仅剩 5 件"
+    # One order is not "Ваш последний 1 заказ": the singular form says it in its own words.
+    assert ru.n_("You have {n} order:", "Your {n} most recent orders:", 1) == "Ваш последний заказ:"
+    assert ru.n_("You have {n} order:", "Your {n} most recent orders:", 3) == "Ваши последние 3 заказа:"
 
 
 def test_prices_and_dates_in_each_locale() -> None:
     i18n = I18n(LOCALES, "Asia/Shanghai")
-    assert i18n["zh"].price(Decimal("1289.90")) == "¥1,289.90"
-    assert i18n["ru"].price(Decimal("1289.90")).replace("\xa0", " ").replace("\u202f", " ") == "1 289,90 CN¥"
+    # As each language writes a price: never Babel's "CN¥" in Russian, no grouping in a Chinese shop.
+    assert i18n["zh"].price(Decimal("1289.90")) == "¥1289.90"
+    assert i18n["zh"].price(Decimal("68")) == "¥68.00"
+    assert i18n["ru"].price(Decimal("1289.90")) == "1\u00a0289,90\u00a0¥"
+    assert i18n["ru"].price(Decimal("12.90")) == "12,90\u00a0¥"
+    assert i18n["ru"].price(Decimal("68.00")) == "68\u00a0¥"
     this_year = datetime.now(UTC).year
     moment = datetime(this_year, 6, 17, 2, 30, tzinfo=UTC)  # 10:30 in the shop's time zone
     assert i18n["zh"].format_datetime(moment) == "6月17日 10:30"
-    assert i18n["ru"].format_datetime(moment).startswith("17 июн")
+    assert i18n["ru"].format_datetime(moment) == "17 июн. 10:30"
+    assert i18n["ru"].format_date(moment) == "17 июн."
+    assert i18n["zh"].format_date(moment) == "6月17日"
     # Another year than this one is written out: an old order's history must not read as this year's.
     earlier = datetime(this_year - 1, 1, 17, 2, 30, tzinfo=UTC)
     assert i18n["zh"].format_datetime(earlier) == f"{this_year - 1}年1月17日 10:30"
-    assert f"{this_year - 1}" in i18n["ru"].format_datetime(earlier)
+    assert i18n["ru"].format_datetime(earlier) == f"17.01.{this_year - 1} 10:30"
+    assert i18n["ru"].format_date(earlier) == f"17.01.{this_year - 1}"
+    assert i18n["zh"].format_date(earlier) == f"{this_year - 1}年1月17日"
 
 
 @pytest.mark.parametrize(

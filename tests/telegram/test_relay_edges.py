@@ -171,7 +171,7 @@ async def test_start_with_a_supplier_token_during_a_handoff_links_and_is_not_rel
     assert tg.fake.find_calls("copyMessage", since=mark) == []  # the one-time token never reaches the group
     assert all(token not in m.get("text", "") for m in tg.fake.sent_messages(chat_id=STAFF_CHAT))
     [answer] = tg.texts_to(NEWCOMER, since=mark)
-    assert "阿穆尔糖果公司" in answer and "同事" in answer  # linked, and told people still hold the chat
+    assert "阿穆尔糖果公司" in answer and "人工客服" in answer  # linked, and told people still hold the chat
     async with shop.sessions() as session:
         linked = await session.scalar(
             select(SupplierAccount.supplier_id).where(SupplierAccount.telegram_user_id == NEWCOMER)
@@ -181,7 +181,7 @@ async def test_start_with_a_supplier_token_during_a_handoff_links_and_is_not_rel
     mark = tg.fake.mark()
     await tg.feed(tg.fake.private_message(NEWCOMER, "/start"))  # the client's Start button
     assert tg.fake.find_calls("copyMessage", since=mark) == []
-    assert "同事" in tg.texts_to(NEWCOMER, since=mark)[0]
+    assert "人工客服" in tg.texts_to(NEWCOMER, since=mark)[0]
 
     mark = tg.fake.mark()
     await tg.feed(tg.fake.private_message(NEWCOMER, "/orders"))  # words for whoever holds the chat
